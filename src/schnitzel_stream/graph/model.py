@@ -1,0 +1,64 @@
+"""The typed graph: what the loader and checks produce and the engine runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+from schnitzel_stream.nodes.base import NodeSpec, Role
+
+Overflow = Literal["block", "drop_oldest", "drop_new", "error"]
+OVERFLOW_POLICIES: tuple[Overflow, ...] = get_args(Overflow)
+DEFAULT_INBOX_MAX = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeOptions:
+    """Per-node engine settings from ``config.__runtime__``; ``None`` means the default."""
+
+    inbox_max: int | None = None
+    inbox_overflow: Overflow | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeDecl:
+    """One entry of ``nodes:``, validated, with config interpolated and ``__runtime__`` split off."""
+
+    id: str
+    kind: Role
+    plugin: str
+    spec: NodeSpec
+    config: Mapping[str, Any]
+    runtime: RuntimeOptions = RuntimeOptions()
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    src: str
+    dst: str
+    index: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Graph:
+    """A valid version-2 graph document."""
+
+    nodes: tuple[NodeDecl, ...]
+    edges: tuple[Edge, ...]
+    version: int = 2
+    source_file: str | None = None
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    def node(self, node_id: str) -> NodeDecl:
+        for decl in self.nodes:
+            if decl.id == node_id:
+                return decl
+        raise KeyError(node_id)
+
+    def downstream(self, node_id: str) -> tuple[str, ...]:
+        return tuple(edge.dst for edge in self.edges if edge.src == node_id)
+
+    def upstream(self, node_id: str) -> tuple[str, ...]:
+        return tuple(edge.src for edge in self.edges if edge.dst == node_id)

@@ -1,0 +1,92 @@
+"""The node contract and the spec every built-in node publishes.
+
+- A **source** has ``run()``, which yields packets. It may block: it runs on its own thread.
+  ``stop()`` asks it to return soon; long waits inside ``run()`` should watch ``self.stopping``.
+- A **node** or **sink** has ``process(packet)``, which returns zero or more packets.
+- Every node has ``close()`` and ``metrics()``, which returns integer counters.
+
+Config arrives already validated against the node's JSON Schema (``SPEC.schema``) and with
+``${...}`` references interpolated. The spec sits next to the node's code and is the only
+source for the published ``graph.schema.json``. Node modules import heavy libraries
+(cv2, numpy, requests, paho) lazily, so that ``validate`` can read every spec cheaply.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from schnitzel_stream.packet import Packet
+
+Role = Literal["source", "node", "sink"]
+ANY_KIND = "*"
+
+JsonSchema = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSpec:
+    """What ``validate`` needs to know about a plugin, without constructing it.
+
+    ``consumes``/``produces`` list packet kinds; ``"*"`` in ``consumes`` accepts anything and
+    ``"*"`` in ``produces`` means the node passes on the kinds it receives. ``portable`` marks
+    nodes that only handle JSON-portable payloads (no frames). ``live`` marks sources whose
+    data goes stale, so their downstream inboxes default to ``drop_oldest``.
+    """
+
+    name: str
+    target: str
+    roles: frozenset[Role]
+    title: str
+    description: str
+    schema: JsonSchema
+    consumes: frozenset[str] = frozenset()
+    produces: frozenset[str] = frozenset()
+    portable: bool = False
+    live: bool = False
+    aliases: tuple[str, ...] = field(default=())
+
+    @property
+    def module(self) -> str:
+        return self.target.partition(":")[0]
+
+    @property
+    def class_name(self) -> str:
+        return self.target.partition(":")[2]
+
+
+class Node:
+    """Base class for processing nodes and sinks."""
+
+    SPEC: ClassVar[NodeSpec | None] = None
+
+    def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
+        self.node_id = node_id
+        self.config: dict[str, Any] = dict(config or {})
+
+    def process(self, packet: Packet) -> Iterable[Packet]:
+        return (packet,)
+
+    def close(self) -> None:
+        """Release resources. Called once, also after errors."""
+
+    def metrics(self) -> dict[str, int]:
+        """Node-specific integer counters (the engine adds in/out/dropped/errors)."""
+        return {}
+
+
+class Source(Node):
+    """Base class for sources; ``run()`` runs on a thread of its own."""
+
+    def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
+        super().__init__(node_id=node_id, config=config)
+        self.stopping = threading.Event()
+
+    def run(self) -> Iterator[Packet]:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Ask ``run()`` to finish soon. Called from another thread."""
+        self.stopping.set()

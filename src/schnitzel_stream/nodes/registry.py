@@ -1,0 +1,210 @@
+"""Plugin names to node classes.
+
+Built-in nodes have short names (``synthetic_camera``) and are also reachable as
+``module:Class`` under ``schnitzel_stream.nodes.*``. Their specs are read from the node
+modules, which import heavy libraries only lazily, so resolving a plugin never imports
+cv2, numpy or requests.
+
+Any other ``module:Class`` needs an allowlist entry: a graph file alone cannot make the
+process import arbitrary code. Third-party packages may also register short names in the
+entry-point group ``schnitzel_stream.nodes``; installing a package is the operator's act of
+trust, so those names need no allowlist entry.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Role
+
+ENTRY_POINT_GROUP = "schnitzel_stream.nodes"
+BUILTIN_PACKAGE = "schnitzel_stream.nodes"
+#: The node modules that hold built-in specs, in the order the schema lists them.
+BUILTIN_MODULES: tuple[str, ...] = ("dev", "synthetic", "motion", "files")
+
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class PluginError(Exception):
+    """A plugin name that does not resolve; ``code`` and ``hint`` feed a Problem."""
+
+    def __init__(self, code: str, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A plugin name resolved to a spec; ``builtin`` says whether we ship it."""
+
+    spec: NodeSpec
+    builtin: bool
+
+
+@functools.cache
+def builtin_specs() -> Mapping[str, NodeSpec]:
+    """Short name to spec for every built-in node."""
+    specs: dict[str, NodeSpec] = {}
+    for module_name in BUILTIN_MODULES:
+        module = importlib.import_module(f"{BUILTIN_PACKAGE}.{module_name}")
+        for spec in getattr(module, "SPECS", ()):
+            specs[spec.name] = spec
+    return specs
+
+
+@functools.cache
+def _builtin_targets() -> Mapping[str, NodeSpec]:
+    targets: dict[str, NodeSpec] = {}
+    for spec in builtin_specs().values():
+        targets[spec.target] = spec
+        for alias in spec.aliases:
+            targets[alias] = spec
+    return targets
+
+
+@functools.cache
+def _entry_points() -> Mapping[str, str]:
+    # importlib.metadata scans every installed distribution, so only pay for it on a miss.
+    from importlib.metadata import entry_points
+
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def parse_allowlist(text: str | None) -> tuple[str, ...]:
+    """Split a comma-separated allowlist (``SCHNITZEL_STREAM_PLUGIN_ALLOWLIST``)."""
+    if not text:
+        return ()
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def is_allowed(module: str, allowlist: Iterable[str]) -> bool:
+    """True when ``module`` equals an allowlist prefix or sits below it as a package.
+
+    ``acme.nodes`` allows ``acme.nodes`` and ``acme.nodes.cam``, never ``acme.nodes_evil``.
+    Entries that are not well-formed dotted names allow nothing.
+    """
+    for prefix in allowlist:
+        if not _DOTTED.fullmatch(prefix):
+            continue
+        if module == prefix or module.startswith(prefix + "."):
+            return True
+    return False
+
+
+def _closest(name: str, candidates: Iterable[str]) -> str | None:
+    import difflib
+
+    found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    match = _closest(name, candidates)
+    return f"did you mean {match!r}?" if match else None
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """Split ``module:Class`` strictly: no whitespace, no relative or empty parts."""
+    module, sep, cls = target.partition(":")
+    if not sep or not _DOTTED.fullmatch(module) or not _IDENT.fullmatch(cls):
+        raise PluginError(
+            "plugin.malformed",
+            f"plugin {target!r} is not a short name or a well-formed 'package.module:Class'",
+        )
+    return module, cls
+
+
+def resolve(name: str, *, allowlist: Sequence[str] = (), import_external: bool = True) -> Resolved:
+    """Resolve a plugin name. Raises :class:`PluginError` with a did-you-mean hint."""
+    specs = builtin_specs()
+    if name in specs:
+        return Resolved(specs[name], builtin=True)
+    if ":" not in name:
+        if _IDENT.fullmatch(name):
+            external = _entry_points().get(name)
+            if external is not None:
+                return _resolve_external(external, import_external=import_external)
+        raise PluginError(
+            "plugin.unknown",
+            f"unknown plugin {name!r}",
+            did_you_mean(name, [*specs, *_entry_points()]),
+        )
+    module, cls = split_target(name)
+    by_target = _builtin_targets()
+    if name in by_target:
+        return Resolved(by_target[name], builtin=True)
+    if module == BUILTIN_PACKAGE or module.startswith(BUILTIN_PACKAGE + "."):
+        raise PluginError(
+            "plugin.unknown",
+            f"{name!r} is not a built-in node",
+            did_you_mean(name, by_target),
+        )
+    if not is_allowed(module, allowlist):
+        raise PluginError(
+            "plugin.not-allowed",
+            f"plugin module {module!r} is not in the plugin allowlist",
+            "add its package to 'plugins.allow' in the graph or to SCHNITZEL_STREAM_PLUGIN_ALLOWLIST",
+        )
+    return _resolve_external(f"{module}:{cls}", import_external=import_external)
+
+
+def _resolve_external(target: str, *, import_external: bool) -> Resolved:
+    if not import_external:
+        spec = _spec_from_attributes(target, None)
+        return Resolved(spec, builtin=False)
+    cls = load_target(target)
+    existing = getattr(cls, "SPEC", None)
+    spec = existing if isinstance(existing, NodeSpec) else _spec_from_attributes(target, cls)
+    return Resolved(spec, builtin=False)
+
+
+def load_target(target: str) -> type[Any]:
+    """Import ``module:Class`` and return the class; errors become :class:`PluginError`."""
+    module_name, cls_name = split_target(target)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise PluginError("plugin.import", f"cannot import plugin module {module_name!r}: {exc}") from None
+    except Exception as exc:  # a plugin module that crashes on import is still a user error
+        raise PluginError(
+            "plugin.import", f"plugin module {module_name!r} failed to import: {type(exc).__name__}: {exc}"
+        ) from None
+    cls = getattr(module, cls_name, None)
+    if not isinstance(cls, type):
+        public = [n for n in dir(module) if not n.startswith("_")]
+        raise PluginError(
+            "plugin.unknown", f"module {module_name!r} has no class {cls_name!r}", did_you_mean(cls_name, public)
+        )
+    return cls
+
+
+def _spec_from_attributes(target: str, cls: type[Any] | None) -> NodeSpec:
+    """A spec for a third-party class written against the design this project comes from."""
+    consumes = frozenset(getattr(cls, "INPUT_KINDS", {ANY_KIND}))
+    produces = frozenset(getattr(cls, "OUTPUT_KINDS", {ANY_KIND}))
+    schema = getattr(cls, "CONFIG_SCHEMA", None) or {"type": "object"}
+    roles: frozenset[Role] = frozenset({"source", "node", "sink"})
+    return NodeSpec(
+        name=target,
+        target=target,
+        roles=roles,
+        title=target,
+        description=(cls.__doc__ or "").strip().splitlines()[0] if cls and cls.__doc__ else target,
+        schema=schema,
+        consumes=consumes,
+        produces=produces,
+        portable=bool(getattr(cls, "REQUIRES_PORTABLE_PAYLOAD", False)),
+    )
+
+
+def node_class(spec: NodeSpec) -> type[Node]:
+    """Import the class behind a spec (this may import cv2/numpy/requests)."""
+    return load_target(spec.target)

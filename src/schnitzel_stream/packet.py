@@ -1,0 +1,128 @@
+"""The packet record that every node exchanges.
+
+A packet has ``packet_id``, ``ts`` (ISO-8601 UTC), ``kind`` (``frame``, ``event``, ...),
+``source_id``, ``payload`` and ``meta``. ``meta["idempotency_key"]`` is stable for the same
+logical item and travels end to end, so receivers can de-duplicate redeliveries.
+
+Frame payloads (numpy arrays) live only inside the process; every lane that leaves the
+process (queue, HTTP, MQTT, JSONL) carries JSON-portable payloads only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+#: Kinds whose payload is an in-process object (a numpy array) and never JSON-portable.
+NON_PORTABLE_KINDS: frozenset[str] = frozenset({"frame"})
+
+IDEMPOTENCY_KEY = "idempotency_key"
+
+# Packet ids are a per-process random prefix plus a counter: unique across processes with
+# overwhelming probability, and far cheaper than uuid4() on the per-packet hot path.
+_ID_PREFIX = os.urandom(6).hex()
+_ID_COUNTER = itertools.count(1)
+
+
+def new_packet_id() -> str:
+    return f"{_ID_PREFIX}-{next(_ID_COUNTER):x}"
+
+
+def utc_now_iso() -> str:
+    """The current time as ISO-8601 UTC with millisecond precision and a ``Z`` suffix."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(slots=True)
+class Packet:
+    """One unit of data flowing along a graph edge."""
+
+    kind: str
+    source_id: str
+    payload: Any
+    meta: dict[str, Any] = field(default_factory=dict)
+    packet_id: str = ""
+    ts: str = ""
+
+    @classmethod
+    def new(
+        cls,
+        kind: str,
+        source_id: str,
+        payload: Any,
+        *,
+        ts: str | None = None,
+        meta: dict[str, Any] | None = None,
+        packet_id: str | None = None,
+    ) -> Packet:
+        """Build a packet, filling in a fresh id and the current time where not given."""
+        return cls(
+            kind=kind,
+            source_id=source_id,
+            payload=payload,
+            meta={} if meta is None else meta,
+            packet_id=packet_id or new_packet_id(),
+            ts=ts or utc_now_iso(),
+        )
+
+    @property
+    def idempotency_key(self) -> str:
+        """The stable key of the logical item; falls back to the packet id."""
+        key = self.meta.get(IDEMPOTENCY_KEY)
+        return str(key) if key else self.packet_id
+
+    def with_meta(self, **updates: Any) -> Packet:
+        """A shallow copy with ``meta`` extended; the original is left untouched."""
+        meta = dict(self.meta)
+        meta.update(updates)
+        return Packet(self.kind, self.source_id, self.payload, meta, self.packet_id, self.ts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The packet as a plain mapping (the payload is not converted)."""
+        return {
+            "packet_id": self.packet_id,
+            "ts": self.ts,
+            "kind": self.kind,
+            "source_id": self.source_id,
+            "payload": self.payload,
+            "meta": self.meta,
+        }
+
+    def to_json(self) -> str:
+        """The packet as compact JSON. Raises ``TypeError`` for non-portable payloads."""
+        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Packet:
+        meta = data.get("meta")
+        return cls(
+            kind=str(data.get("kind", "raw")),
+            source_id=str(data.get("source_id", "")),
+            payload=data.get("payload"),
+            meta=dict(meta) if isinstance(meta, dict) else {},
+            packet_id=str(data.get("packet_id") or new_packet_id()),
+            ts=str(data.get("ts") or utc_now_iso()),
+        )
+
+
+def is_json_portable(value: Any, _depth: int = 0) -> bool:
+    """True when ``value`` survives ``json.dumps`` unchanged in meaning."""
+    if _depth > 64:
+        return False
+    if value is None or isinstance(value, (bool, int, str)):
+        return True
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if isinstance(value, (list, tuple)):
+        return all(is_json_portable(item, _depth + 1) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and is_json_portable(v, _depth + 1) for k, v in value.items())
+    return False
+
+
+#: Name kept for graphs and plugins written against the design this project comes from.
+StreamPacket = Packet
