@@ -145,7 +145,7 @@ def resolve_paths(
         raise ConfigError(
             f"unknown scope {chosen!r}; expected one of {', '.join(SCOPES)}", code="paths.scope"
         )
-    resolved_scope: Scope = chosen  # type: ignore[assignment]
+    resolved_scope: Scope = chosen
     if resolved_scope == "system":
         defaults = system_paths(os_name, env)
     elif resolved_scope == "portable":

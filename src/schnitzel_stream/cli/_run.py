@@ -11,15 +11,23 @@ from schnitzel_stream.cli import _common
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("run options")
     group.add_argument(
-        "--max-events", type=int, default=argparse.SUPPRESS, metavar="N",
+        "--max-events",
+        type=int,
+        default=argparse.SUPPRESS,
+        metavar="N",
         help="stop gracefully after the sinks received N packets",
     )
     group.add_argument(
-        "--duration", type=float, default=argparse.SUPPRESS, metavar="S",
+        "--duration",
+        type=float,
+        default=argparse.SUPPRESS,
+        metavar="S",
         help="stop gracefully after S seconds",
     )
     group.add_argument(
-        "--report-json", default=argparse.SUPPRESS, metavar="PATH",
+        "--report-json",
+        default=argparse.SUPPRESS,
+        metavar="PATH",
         help="write the run report (per-node counters) to PATH at exit",
     )
 

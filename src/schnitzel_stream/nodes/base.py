@@ -14,6 +14,7 @@ source for the published ``graph.schema.json``. Node modules import heavy librar
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
@@ -58,13 +59,42 @@ class NodeSpec:
 
 
 class Node:
-    """Base class for processing nodes and sinks."""
+    """Base class for processing nodes and sinks.
+
+    ``interrupted`` is set by the engine when a graceful stop runs out of time: a node that
+    waits inside ``process()`` (a retry backoff, a full queue) must watch it, stop waiting,
+    and return promptly without losing what its policy says to keep.
+    """
 
     SPEC: ClassVar[NodeSpec | None] = None
 
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         self.node_id = node_id
         self.config: dict[str, Any] = dict(config or {})
+        self.interrupted = threading.Event()
+        #: Monotonic time of the last sign of life inside a long wait (see :meth:`wait`).
+        self.alive_at = 0.0
+
+    def interrupt(self) -> None:
+        """Give up any wait in progress; called from another thread at the stop deadline."""
+        self.interrupted.set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds`` unless interrupted; True when interrupted.
+
+        Nodes use this for deliberate waits inside ``process()`` (a retry backoff, a full
+        queue). Time spent here counts as alive, so the watchdog tells a node that is
+        backing off from one that hangs.
+        """
+        deadline = time.monotonic() + max(0.0, seconds)
+        while True:
+            now = time.monotonic()
+            self.alive_at = now
+            remaining = deadline - now
+            if remaining <= 0:
+                return self.interrupted.is_set()
+            if self.interrupted.wait(min(remaining, 0.2)):
+                return True
 
     def process(self, packet: Packet) -> Iterable[Packet]:
         return (packet,)
@@ -90,3 +120,7 @@ class Source(Node):
     def stop(self) -> None:
         """Ask ``run()`` to finish soon. Called from another thread."""
         self.stopping.set()
+
+    def interrupt(self) -> None:
+        self.stopping.set()
+        super().interrupt()

@@ -25,7 +25,16 @@ from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Role
 ENTRY_POINT_GROUP = "schnitzel_stream.nodes"
 BUILTIN_PACKAGE = "schnitzel_stream.nodes"
 #: The node modules that hold built-in specs, in the order the schema lists them.
-BUILTIN_MODULES: tuple[str, ...] = ("dev", "synthetic", "motion", "files")
+BUILTIN_MODULES: tuple[str, ...] = (
+    "dev",
+    "synthetic",
+    "motion",
+    "files",
+    "durable_sqlite",
+    "http",
+    "video",
+    "mqtt",
+)
 
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -173,7 +182,7 @@ def load_target(target: str) -> type[Any]:
         module = importlib.import_module(module_name)
     except ImportError as exc:
         raise PluginError("plugin.import", f"cannot import plugin module {module_name!r}: {exc}") from None
-    except Exception as exc:  # a plugin module that crashes on import is still a user error
+    except Exception as exc:  # noqa: BLE001 - a plugin that crashes on import is a user error
         raise PluginError(
             "plugin.import", f"plugin module {module_name!r} failed to import: {type(exc).__name__}: {exc}"
         ) from None
@@ -181,7 +190,9 @@ def load_target(target: str) -> type[Any]:
     if not isinstance(cls, type):
         public = [n for n in dir(module) if not n.startswith("_")]
         raise PluginError(
-            "plugin.unknown", f"module {module_name!r} has no class {cls_name!r}", did_you_mean(cls_name, public)
+            "plugin.unknown",
+            f"module {module_name!r} has no class {cls_name!r}",
+            did_you_mean(cls_name, public),
         )
     return cls
 
