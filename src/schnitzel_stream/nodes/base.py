@@ -108,7 +108,14 @@ class Node:
 
 
 class Source(Node):
-    """Base class for sources; ``run()`` runs on a thread of its own."""
+    """Base class for sources; ``run()`` runs on a thread of its own.
+
+    ``live`` tells the engine whether this instance produces data that goes stale (a paced
+    camera): then the inboxes it feeds default to ``drop_oldest``. ``None`` defers to
+    ``SPEC.live``; a source whose liveness depends on its config sets it in ``__init__``.
+    """
+
+    live: bool | None = None
 
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)

@@ -121,6 +121,12 @@ def _topological(graph: Graph) -> list[str]:
     return order
 
 
+def _is_live(runner: _Runner) -> bool:
+    """A source is live when its instance says so (``live``), else when its spec does."""
+    live = getattr(runner.node, "live", None)
+    return runner.decl.spec.live if live is None else bool(live)
+
+
 def instantiate(decl: NodeDecl) -> Node:
     """Import and construct one node; failures become :class:`SchnitzelError`."""
     try:
@@ -160,7 +166,6 @@ class Engine:
     def _build(self) -> None:
         graph = self.graph
         frame_nodes = _receives_frames(graph)
-        live_fed = {edge.dst for edge in graph.edges if graph.node(edge.src).spec.live}
         by_id: dict[str, _Runner] = {}
         built: list[_Runner] = []
         try:
@@ -172,7 +177,8 @@ class Engine:
                     capacity = decl.runtime.inbox_max or (
                         FRAME_INBOX_MAX if node_id in frame_nodes else DEFAULT_INBOX_MAX
                     )
-                    default_policy: Overflow = "drop_oldest" if node_id in live_fed else "block"
+                    live_fed = any(_is_live(by_id[up]) for up in graph.upstream(node_id))
+                    default_policy: Overflow = "drop_oldest" if live_fed else "block"
                     inbox = Inbox(
                         node_id,
                         capacity,
