@@ -1,15 +1,50 @@
-"""``schnitzel-stream schema``: print the published JSON Schemas."""
+"""``schnitzel-stream schema``: print the published JSON Schemas.
+
+``schemas/<name>.schema.json`` in the repository are exactly this command's output; a test
+fails when one is stale.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
+
+from schnitzel_stream.errors import UsageError
+
+#: Kept here as well as in graph/schema.py so that ``--help`` does not import the graph layer.
+_NAMES = ("graph", "event", "validate-report")
 
 
 def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser("schema", help="print the graph JSON Schema")
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "schema",
+        help="print the graph JSON Schema (or the event / validate-report schema)",
+        description=(
+            "Print a published JSON Schema (draft 2020-12): 'graph' (the graph document, with the "
+            "config schema of every built-in node), 'event' (a motion event's payload) or "
+            "'validate-report' (the output of 'validate --format json')."
+        ),
+    )
+    parser.add_argument("--name", choices=_NAMES, default="graph", help="which schema (default: graph)")
+    parser.add_argument(
+        "--output", metavar="PATH", help="write the schema to PATH instead of standard output"
+    )
     parser.set_defaults(handler=schema_command)
 
 
 def schema_command(args: argparse.Namespace) -> int:
-    raise NotImplementedError
+    from schnitzel_stream.graph.schema import published_schema, schema_text
+
+    text = schema_text(published_schema(args.name))
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        Path(args.output).write_text(text, encoding="utf-8", newline="\n")
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the schema to {args.output}: {exc.strerror}", code="usage.output"
+        ) from None
+    return 0
