@@ -1,0 +1,345 @@
+"""The durable queue as graph nodes: a sink that enqueues, a source that leases, a node that acks.
+
+A typical graph holds both sides of one queue file::
+
+    camera -> ... -> sqlite_queue_sink
+    sqlite_queue_source (follow: true) -> http_sink (forward: true) -> sqlite_queue_ack
+
+A packet leaves the queue only when ``sqlite_queue_ack`` saw it, that is after the sink in
+front of it succeeded, so delivery is at least once across crashes and restarts. The source
+marks each packet with ``meta[meta_key] = {"queue": "sqlite", "path", "seq", "node_id"}``,
+which is what the ack node acknowledges. One queue file has one consuming process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from schnitzel_stream.errors import NodeError, Problem, QueueError, QueueFullError
+from schnitzel_stream.nodes import _durable_sqlite_schema as schema
+from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Source
+from schnitzel_stream.packet import Packet
+
+if TYPE_CHECKING:
+    # Imported when a node is built: validate reads SPECS without loading sqlite3.
+    from schnitzel_stream.state.sqlite_queue import QueuedRow, QueueOptions, SqliteQueue
+
+log = logging.getLogger("schnitzel_stream.queue")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueNodeSettings:
+    """The config of any of the three queue nodes, with defaults applied.
+
+    Each node's schema admits only the keys that apply to it; the rest keep their defaults.
+    """
+
+    path: str
+    meta_key: str = "durable"
+    forward: bool = False
+    commit_every: int = 1
+    commit_interval_ms: int = 100
+    commit_max_batch: int = 1000
+    max_rows: int = 0
+    max_bytes: int = 0
+    on_full: str = "block"
+    synchronous: str = "full"
+    limit: int = 100
+    lease_sec: float = 60.0
+    follow: bool = False
+    poll_interval_ms: int = 50
+    delete_on_emit: bool = False
+
+    @classmethod
+    def from_mapping(cls, config: Mapping[str, Any]) -> QueueNodeSettings:
+        d = cls(path="")
+        return cls(
+            path=str(config["path"]),
+            meta_key=str(config.get("meta_key", d.meta_key)),
+            forward=bool(config.get("forward", d.forward)),
+            commit_every=int(config.get("commit_every", d.commit_every)),
+            commit_interval_ms=int(config.get("commit_interval_ms", d.commit_interval_ms)),
+            commit_max_batch=int(config.get("commit_max_batch", d.commit_max_batch)),
+            max_rows=int(config.get("max_rows", d.max_rows)),
+            max_bytes=int(config.get("max_bytes", d.max_bytes)),
+            on_full=str(config.get("on_full", d.on_full)),
+            synchronous=str(config.get("synchronous", d.synchronous)),
+            limit=int(config.get("limit", d.limit)),
+            lease_sec=float(config.get("lease_sec", d.lease_sec)),
+            follow=bool(config.get("follow", d.follow)),
+            poll_interval_ms=int(config.get("poll_interval_ms", d.poll_interval_ms)),
+            delete_on_emit=bool(config.get("delete_on_emit", d.delete_on_emit)),
+        )
+
+    def queue_options(self) -> QueueOptions:
+        from schnitzel_stream.state.sqlite_queue import QueueOptions
+
+        return QueueOptions(
+            commit_every=self.commit_every,
+            commit_interval_ms=self.commit_interval_ms,
+            commit_max_batch=self.commit_max_batch,
+            max_rows=self.max_rows,
+            max_bytes=self.max_bytes,
+            on_full="drop_oldest" if self.on_full == "drop_oldest" else "block",
+            synchronous="normal" if self.synchronous == "normal" else "full",
+        )
+
+
+def _open_queue(settings: QueueNodeSettings, *, consumer: bool = False) -> SqliteQueue:
+    from schnitzel_stream.state.sqlite_queue import SqliteQueue
+
+    return SqliteQueue(settings.path, settings.queue_options(), consumer=consumer)
+
+
+def _queue_meta(queue: SqliteQueue, seq: int | None, node_id: str) -> dict[str, Any]:
+    return {"queue": "sqlite", "path": str(queue.path), "seq": seq, "node_id": node_id}
+
+
+def _node_error(node: Node, plugin: str, error: QueueError) -> NodeError:
+    first = error.problems[0]
+    return NodeError(
+        Problem(
+            code=first.code,
+            message=f"node {node.node_id!r} ({plugin}): {first.message}",
+            hint=first.hint,
+        )
+    )
+
+
+class SqliteQueueSink(Node):
+    """Enqueue every packet into the durable queue at ``path``; ``forward`` passes it on.
+
+    With ``on_full: block`` a full queue makes ``process()`` wait for the consumer; when the
+    engine interrupts the wait at its stop deadline, the packet is not accepted (counted as
+    ``not_accepted``) and ``process()`` returns.
+    """
+
+    _PLUGIN = "sqlite_queue_sink"
+
+    def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
+        super().__init__(node_id=node_id, config=config)
+        self.settings = QueueNodeSettings.from_mapping(self.config)
+        try:
+            self._queue = _open_queue(self.settings)
+        except QueueError as exc:
+            raise _node_error(self, self._PLUGIN, exc) from None
+        self._not_accepted = 0
+
+    def process(self, packet: Packet) -> Iterable[Packet]:
+        try:
+            seq = self._queue.enqueue(packet, stop=self.interrupted)
+        except QueueFullError as exc:
+            if not self.interrupted.is_set():
+                raise _node_error(self, self._PLUGIN, exc) from None
+            self._not_accepted += 1
+            log.warning(
+                "node %s: stopping while the queue is full; packet %s was not accepted",
+                self.node_id,
+                packet.packet_id,
+            )
+            return ()
+        except QueueError as exc:
+            raise _node_error(self, self._PLUGIN, exc) from None
+        if not self.settings.forward:
+            return ()
+        return (packet.with_meta(**{self.settings.meta_key: _queue_meta(self._queue, seq, self.node_id)}),)
+
+    def close(self) -> None:
+        self._queue.close()
+
+    def metrics(self) -> dict[str, int]:
+        return {**self._queue.metrics(), "not_accepted": self._not_accepted}
+
+
+class SqliteQueueSource(Source):
+    """Lease packets from the durable queue at ``path`` in batches of ``limit``, oldest first.
+
+    ``follow: false`` drains the rows present (each once) and ends; ``follow: true`` keeps
+    polling every ``poll_interval_ms`` until stopped, with at most ``limit`` rows in flight
+    and rows whose lease expired delivered again. Opening the queue resets every lease left
+    by an earlier consumer, so after a crash every unacknowledged row comes again.
+    """
+
+    _PLUGIN = "sqlite_queue_source"
+
+    def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
+        super().__init__(node_id=node_id, config=config)
+        self.settings = QueueNodeSettings.from_mapping(self.config)
+        try:
+            self._queue = _open_queue(self.settings, consumer=True)
+        except QueueError as exc:
+            raise _node_error(self, self._PLUGIN, exc) from None
+        if self.settings.delete_on_emit:
+            log.warning(
+                "node %s: delete_on_emit is deprecated and unsafe: rows are deleted as they are emitted, "
+                "before any sink succeeded, so a crash or a failed delivery loses them; "
+                "acknowledge with a sqlite_queue_ack node instead",
+                node_id,
+            )
+
+    def run(self) -> Iterator[Packet]:
+        try:
+            if self.settings.follow:
+                yield from self._follow()
+            else:
+                yield from self._drain()
+        except QueueError as exc:
+            if self.stopping.is_set():
+                # The graph is stopping: a wait for disk space gave up, or the engine closed the
+                # queue while this thread was still leasing. Unacked rows come again next run.
+                log.debug("node %s: stopped: %s", self.node_id, exc)
+                return
+            raise _node_error(self, self._PLUGIN, exc) from None
+
+    def _drain(self) -> Iterator[Packet]:
+        s = self.settings
+        cursor = 0  # each row once per run, even if nothing acknowledges it
+        while not self.stopping.is_set():
+            rows = self._queue.lease(s.limit, s.lease_sec, after_seq=cursor, stop=self.stopping)
+            if not rows:
+                return
+            cursor = rows[-1].seq
+            yield from self._emit(rows)
+
+    def _follow(self) -> Iterator[Packet]:
+        s = self.settings
+        idle = s.poll_interval_ms / 1000
+        queue = self._queue
+        while not self.stopping.is_set():
+            room = s.limit - queue.count_in_flight()
+            rows = queue.lease(room, s.lease_sec, stop=self.stopping) if room > 0 else []
+            if rows:
+                yield from self._emit(rows)
+            else:
+                self.stopping.wait(idle)
+
+    def _emit(self, rows: list[QueuedRow]) -> Iterator[Packet]:
+        if self.settings.delete_on_emit:
+            self._queue.ack_many((row.seq for row in rows), stop=self.stopping)
+        key = self.settings.meta_key
+        for row in rows:
+            packet = row.packet
+            packet.meta[key] = _queue_meta(self._queue, row.seq, self.node_id)
+            yield packet
+
+    def close(self) -> None:
+        self._queue.close()
+
+    def metrics(self) -> dict[str, int]:
+        return self._queue.metrics()
+
+
+class SqliteQueueAckSink(Node):
+    """Acknowledge ``meta[meta_key].seq``, removing the row from the queue at ``path``.
+
+    Put it after the sink that delivers, so a row is acknowledged only after it succeeded.
+    """
+
+    _PLUGIN = "sqlite_queue_ack"
+
+    def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
+        super().__init__(node_id=node_id, config=config)
+        self.settings = QueueNodeSettings.from_mapping(self.config)
+        try:
+            self._queue = _open_queue(self.settings)
+        except QueueError as exc:
+            raise _node_error(self, self._PLUGIN, exc) from None
+        self._resolved = self._queue.path.resolve()
+        self._same_path: dict[str, bool] = {}
+        self._already_gone = 0
+
+    def process(self, packet: Packet) -> Iterable[Packet]:
+        seq = self._seq_of(packet)
+        try:
+            if not self._queue.ack(seq, stop=self.interrupted):
+                self._already_gone += 1
+        except QueueFullError as exc:
+            if not self.interrupted.is_set():
+                raise _node_error(self, self._PLUGIN, exc) from None
+            # Stopping on a full disk: the row stays and is delivered again; never lost.
+            log.warning(
+                "node %s: stopping on a full disk; packet %s was not acknowledged",
+                self.node_id,
+                packet.packet_id,
+            )
+        except QueueError as exc:
+            raise _node_error(self, self._PLUGIN, exc) from None
+        return (packet,) if self.settings.forward else ()
+
+    def _seq_of(self, packet: Packet) -> int:
+        key = self.settings.meta_key
+        info = packet.meta.get(key)
+        seq = info.get("seq") if isinstance(info, dict) else None
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            raise NodeError(
+                Problem(
+                    code="node.no-queue-meta",
+                    message=f"node {self.node_id!r} ({self._PLUGIN}): packet {packet.packet_id} has no "
+                    f"meta[{key!r}].seq, so there is nothing to acknowledge",
+                    hint="feed this node from a sqlite_queue_source (through sinks with forward: true), "
+                    "with the same meta_key",
+                )
+            )
+        where = info.get("path") if isinstance(info, dict) else None
+        if isinstance(where, str) and not self._is_our_queue(where):
+            raise NodeError(
+                Problem(
+                    code="node.other-queue",
+                    message=f"node {self.node_id!r} ({self._PLUGIN}): packet {packet.packet_id} came from "
+                    f"queue {where}, but this node acknowledges {self._queue.path}",
+                    hint="give the ack node the same path as the sqlite_queue_source",
+                )
+            )
+        return seq
+
+    def _is_our_queue(self, where: str) -> bool:
+        known = self._same_path.get(where)
+        if known is None:
+            known = self._same_path[where] = Path(where).resolve() == self._resolved
+        return known
+
+    def close(self) -> None:
+        self._queue.close()
+
+    def metrics(self) -> dict[str, int]:
+        return {**self._queue.metrics(), "ack_already_gone": self._already_gone}
+
+
+SqliteQueueSink.SPEC = NodeSpec(
+    name="sqlite_queue_sink",
+    target="schnitzel_stream.nodes.durable_sqlite:SqliteQueueSink",
+    roles=frozenset({"sink", "node"}),
+    title="Durable queue sink (SQLite)",
+    description="Enqueue each packet into a durable SQLite queue that survives crashes and restarts.",
+    schema=schema.SINK,
+    consumes=frozenset({ANY_KIND}),
+    produces=frozenset({ANY_KIND}),
+    portable=True,
+)
+SqliteQueueSource.SPEC = NodeSpec(
+    name="sqlite_queue_source",
+    target="schnitzel_stream.nodes.durable_sqlite:SqliteQueueSource",
+    roles=frozenset({"source"}),
+    title="Durable queue source (SQLite)",
+    description="Lease packets from a durable SQLite queue, oldest first; acknowledge them with sqlite_queue_ack.",
+    schema=schema.SOURCE,
+    produces=frozenset({ANY_KIND}),
+    portable=True,
+)
+SqliteQueueAckSink.SPEC = NodeSpec(
+    name="sqlite_queue_ack",
+    target="schnitzel_stream.nodes.durable_sqlite:SqliteQueueAckSink",
+    roles=frozenset({"sink", "node"}),
+    title="Durable queue acknowledgement (SQLite)",
+    description="Acknowledge packets leased by sqlite_queue_source, removing them from the queue.",
+    schema=schema.ACK,
+    consumes=frozenset({ANY_KIND}),
+    produces=frozenset({ANY_KIND}),
+    portable=True,
+)
+
+SPECS: tuple[NodeSpec, ...] = (SqliteQueueSink.SPEC, SqliteQueueSource.SPEC, SqliteQueueAckSink.SPEC)

@@ -1,0 +1,377 @@
+"""The durable queue: packets in an SQLite file that survive ``kill -9``, restarts and power loss.
+
+A packet that :meth:`SqliteQueue.enqueue` accepted is delivered at least once: consumers
+:meth:`~SqliteQueue.lease` rows, and a row goes away only when it is acknowledged
+(:meth:`~SqliteQueue.ack`). A lease that expires, and every lease left behind by a process
+that died, makes the row available again. One queue file has **one consumer process**: a
+consumer that opens the file (``consumer=True``) resets all leases, because it takes over
+from whichever consumer came before it.
+
+Durability (``docs/queue.md`` says exactly what a crash can lose in each mode):
+
+- ``commit_every=1`` (default): every call commits before it returns, with
+  ``synchronous=FULL``, so an accepted packet survives power loss.
+- ``commit_every=N>1``: group commit (see ``_sqlite_tx``): accepted packets and acks are
+  buffered and written together, trading a bounded window of accepted-but-unwritten
+  packets for throughput; :meth:`SqliteQueue.flush` closes the window.
+
+Bounds and a full disk follow ``on_full`` (see ``_sqlite_space``); a corrupt file is moved
+aside at open (see ``_sqlite_file``). This module knows nothing of graphs or nodes.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from typing import Self
+
+from schnitzel_stream.errors import Problem, QueueError
+from schnitzel_stream.packet import Packet
+from schnitzel_stream.state._sqlite_file import Synchronous, log
+from schnitzel_stream.state._sqlite_inspect import QueueFileStats, inspect_queue, peek_queue, purge_queue
+from schnitzel_stream.state._sqlite_records import (
+    OnFull,
+    QueuedRow,
+    QueueOptions,
+    QueueStats,
+    row_from_record,
+)
+from schnitzel_stream.state._sqlite_tx import INSERT, PendingRow, QueueConnection
+
+__all__ = [
+    "OnFull",
+    "QueueFileStats",
+    "QueueOptions",
+    "QueueStats",
+    "QueuedRow",
+    "SqliteQueue",
+    "Synchronous",
+    "inspect_queue",
+    "peek_queue",
+    "purge_queue",
+]
+
+_DELETE = "DELETE FROM queue WHERE seq = ?"
+_SELECT_ROWS = "SELECT seq, key, packet, size, enqueued_at, attempts, lease_until FROM queue"
+
+
+class SqliteQueue(QueueConnection):
+    """A durable FIFO of packets in one SQLite file; safe to share between threads.
+
+    Several ``SqliteQueue`` objects may open the same file (a producer and an acknowledging
+    node, in one process or several); each has its own connection and lock. ``consumer=True``
+    resets every lease at open: use it for the one consuming object of a queue.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        options: QueueOptions | None = None,
+        *,
+        consumer: bool = False,
+    ) -> None:
+        self._final: QueueStats | None = None
+        super().__init__(path, options)
+        if consumer:
+            self._reset_leases()
+
+    # -- producing ------------------------------------------------------------------------
+
+    def enqueue(
+        self, packet: Packet, *, stop: threading.Event | None = None, timeout: float | None = None
+    ) -> int | None:
+        """Add a packet; returns its ``seq``, or the existing row's seq for a duplicate key.
+
+        A packet whose ``idempotency_key`` is already queued is not added again (counted as
+        ``duplicates``). With ``on_full: block`` a full queue makes this wait until there is
+        room, ``stop`` is set or ``timeout`` seconds passed; then it raises
+        :class:`~schnitzel_stream.errors.QueueFullError` and the packet was not accepted.
+        """
+        return self.enqueue_many((packet,), stop=stop, timeout=timeout)[0]
+
+    def enqueue_many(
+        self, packets: Iterable[Packet], *, stop: threading.Event | None = None, timeout: float | None = None
+    ) -> list[int | None]:
+        """Add several packets, in order; at most ``commit_max_batch`` per transaction."""
+        encoded = [_encode(packet) for packet in packets]
+        deadline = None if timeout is None else time.monotonic() + timeout
+        seqs: list[int | None] = []
+        if self.group_commit:
+            for row in encoded:
+                seq = self._space.run(functools.partial(self._buffer_row, row), stop=stop, deadline=deadline)
+                try:
+                    self._flush_if_due(stop, deadline)
+                except QueueError:
+                    # The group cannot be written (a full disk) and the caller gave up waiting:
+                    # it is told this packet was not accepted, so it must not stay buffered.
+                    if self._unbuffer(seq):
+                        raise
+                seqs.append(seq)
+            return seqs
+        # A chunk larger than max_rows could never fit, whatever the policy frees.
+        step = min(self.options.commit_max_batch, self.options.max_rows or self.options.commit_max_batch)
+        for start in range(0, len(encoded), step):
+            chunk = encoded[start : start + step]
+            seqs.extend(
+                self._space.run(functools.partial(self._insert_now, chunk), stop=stop, deadline=deadline)
+            )
+        return seqs
+
+    def _insert_now(self, rows: Sequence[tuple[str, str, int]]) -> list[int | None]:
+        """Insert and commit ``rows`` (``commit_every: 1``); the counters move only after the commit."""
+        seqs, added, duplicates = self._transaction(functools.partial(self._insert, rows))
+        self._counts["enqueued"] += added
+        self._counts["duplicates"] += duplicates
+        return seqs
+
+    def _insert(self, rows: Sequence[tuple[str, str, int]]) -> tuple[list[int | None], int, int]:
+        conn = self._conn
+        if self.options.max_rows or self.options.max_bytes:
+            new = [
+                row
+                for row in rows
+                if not conn.execute("SELECT 1 FROM queue WHERE key = ?", (row[0],)).fetchone()
+            ]
+            if new:
+                self._space.make_room(len(new), sum(row[2] for row in new), max(row[2] for row in new))
+        now = time.time()
+        seqs: list[int | None] = []
+        added = duplicates = 0
+        for key, data, size in rows:
+            cursor = conn.execute(INSERT, (key, data, size, now))
+            if cursor.rowcount == 1 and cursor.lastrowid is not None:
+                seqs.append(cursor.lastrowid)
+                added += 1
+                continue
+            found = conn.execute("SELECT seq FROM queue WHERE key = ?", (key,)).fetchone()
+            seqs.append(int(found[0]) if found else None)
+            duplicates += 1
+        return seqs, added, duplicates
+
+    def _buffer_row(self, row: tuple[str, str, int]) -> int:
+        """Accept one row into the group-commit buffer (lock held); returns its seq."""
+        key, data, size = row
+        existing = self._pending_keys.get(key)
+        if existing is None:
+            found = self._conn.execute("SELECT seq FROM queue WHERE key = ?", (key,)).fetchone()
+            existing = int(found[0]) if found else None
+        if existing is not None:
+            self._counts["duplicates"] += 1
+            return existing
+        if self.options.max_rows or self.options.max_bytes:
+            self._space.make_room(1, size, size)
+        seq = self._take_seq()
+        # Appended last: everything above may fail (a full disk) and be retried from scratch.
+        self._pending.append(PendingRow(seq, key, data, size, time.time()))
+        self._pending_keys[key] = seq
+        self._counts["enqueued"] += 1
+        self._note_buffered()
+        return seq
+
+    def _unbuffer(self, seq: int) -> bool:
+        """Take a row back out of the buffer; False if it was written meanwhile."""
+        with self._lock:
+            for index in range(len(self._pending) - 1, -1, -1):
+                row = self._pending[index]
+                if row.seq == seq:
+                    del self._pending[index]
+                    self._pending_keys.pop(row.key, None)
+                    self._counts["enqueued"] -= 1
+                    return True
+        return False
+
+    # -- consuming ------------------------------------------------------------------------
+
+    def lease(
+        self, limit: int, lease_sec: float, *, after_seq: int = 0, stop: threading.Event | None = None
+    ) -> list[QueuedRow]:
+        """Mark up to ``limit`` available rows in flight for ``lease_sec``; oldest first.
+
+        Available means never leased, released, or with an expired lease. ``after_seq``
+        skips rows up to that seq (a one-pass drain uses it as a cursor). Leases are
+        committed at once, also under group commit: the consumer needs them now. ``stop``
+        ends a wait for disk space (``on_full: block``) with :class:`QueueFullError`.
+        """
+        if limit <= 0:
+            return []
+        work = functools.partial(
+            self._transaction, functools.partial(self._lease, limit, lease_sec, after_seq)
+        )
+        rows = self._space.run(work, stop=stop)
+        self._counts["redelivered"] += sum(1 for row in rows if row.attempts > 1)
+        return rows
+
+    def _lease(self, limit: int, lease_sec: float, after_seq: int) -> list[QueuedRow]:
+        now = time.time()
+        records = self._conn.execute(
+            f"{_SELECT_ROWS} WHERE lease_until <= ? AND seq > ? ORDER BY seq LIMIT ?", (now, after_seq, limit)
+        ).fetchall()
+        until = now + lease_sec
+        self._conn.executemany(
+            "UPDATE queue SET lease_until = ?, attempts = attempts + 1 WHERE seq = ?",
+            [(until, record[0]) for record in records],
+        )
+        rows: list[QueuedRow] = []
+        broken: list[int] = []
+        for record in records:
+            row = row_from_record(record, attempts_delta=1, lease_until=until)
+            if row is None:
+                broken.append(int(record[0]))
+            else:
+                rows.append(row)
+        if broken:
+            # Rows we wrote ourselves always decode; one that does not can never be delivered,
+            # and keeping it would stall the consumer on it forever.
+            log.error("queue %s: dropped %d undecodable rows (seq %s)", self.path, len(broken), broken[:10])
+            self._conn.executemany("DELETE FROM queue WHERE seq = ?", [(seq,) for seq in broken])
+        return rows
+
+    def ack(self, seq: int, *, stop: threading.Event | None = None) -> bool:
+        """Remove a delivered row; False when it was gone already (acked, dropped or purged)."""
+        return self.ack_many((seq,), stop=stop) == 1
+
+    def ack_many(self, seqs: Iterable[int], *, stop: threading.Event | None = None) -> int:
+        """Remove delivered rows; returns how many were still there.
+
+        Under group commit the acknowledgements are buffered like enqueued rows; one lost in
+        a crash means the row is delivered again, never that it is lost.
+        """
+        wanted = [int(seq) for seq in seqs]
+        if self.group_commit:
+            removed = self._space.run(functools.partial(self._buffer_acks, wanted), stop=stop)
+            self._flush_if_due(stop, None)
+            return removed
+        removed = 0
+        step = self.options.commit_max_batch
+        for start in range(0, len(wanted), step):
+            chunk = [(seq,) for seq in wanted[start : start + step]]
+            work = functools.partial(
+                self._transaction, functools.partial(self._conn.executemany, _DELETE, chunk)
+            )
+            removed += self._space.run(work, stop=stop).rowcount
+        self._counts["acked"] += removed
+        return removed
+
+    def _buffer_acks(self, seqs: list[int]) -> int:
+        removed = 0
+        buffered: set[int] | None = None
+        for seq in seqs:
+            if seq in self._pending_acks:
+                continue
+            if not self._conn.execute("SELECT 1 FROM queue WHERE seq = ?", (seq,)).fetchone():
+                buffered = {row.seq for row in self._pending} if buffered is None else buffered
+                if seq not in buffered:
+                    continue
+            self._pending_acks.add(seq)
+            removed += 1
+        if removed:
+            self._counts["acked"] += removed
+            self._note_buffered()
+        return removed
+
+    def release(self, seq: int) -> None:
+        """End a lease early, so the row is delivered again at once."""
+        update = functools.partial(
+            self._conn.execute, "UPDATE queue SET lease_until = 0 WHERE seq = ?", (seq,)
+        )
+        self._space.run(functools.partial(self._transaction, update))
+
+    def count_in_flight(self) -> int:
+        """Rows leased and not yet acknowledged, released or expired."""
+        with self._lock:
+            self._ensure_open()
+            try:
+                found = self._conn.execute(
+                    "SELECT count(*) FROM queue WHERE lease_until > 0 AND lease_until > ?", (time.time(),)
+                ).fetchone()
+            except sqlite3.Error as exc:
+                raise QueueError(Problem(code="queue.io", message=f"queue {self.path}: {exc}")) from None
+            return int(found[0])
+
+    def _reset_leases(self) -> None:
+        reset = functools.partial(
+            self._conn.execute, "UPDATE queue SET lease_until = 0 WHERE lease_until > 0"
+        )
+        try:
+            self._space.run(functools.partial(self._transaction, reset), deadline=time.monotonic())
+        except QueueError as exc:
+            # Not fatal: the old leases expire by themselves, and then the rows come again.
+            log.warning("queue %s: could not reset the leases of the previous consumer: %s", self.path, exc)
+
+    # -- state ----------------------------------------------------------------------------
+
+    def set_max_page_count(self, pages: int) -> int:
+        """Cap the file at ``pages`` database pages, for this connection only; returns the cap.
+
+        Writes past the cap fail exactly like a full disk, so this is how tests (and operators
+        who want a hard file-size cap) reach ``on_full`` for a full disk. SQLite never sets the
+        cap below the file's current size.
+        """
+        with self._lock:
+            self._ensure_open()
+            return int(self._conn.execute(f"PRAGMA max_page_count = {int(pages)}").fetchone()[0])
+
+    def stats(self) -> QueueStats:
+        """Depth, bytes, rows in flight, age of the oldest row, and this object's counters."""
+        with self._lock:
+            self._ensure_open()
+            try:
+                conn = self._conn
+                rows, nbytes = conn.execute("SELECT rows, bytes FROM queue_totals WHERE id = 0").fetchone()
+                oldest = conn.execute("SELECT enqueued_at FROM queue ORDER BY seq LIMIT 1").fetchone()
+                in_flight = self.count_in_flight()
+                pending = len(self._pending) + len(self._pending_acks)
+            except sqlite3.Error as exc:
+                raise QueueError(Problem(code="queue.io", message=f"queue {self.path}: {exc}")) from None
+        return QueueStats(
+            depth=int(rows),
+            bytes=int(nbytes),
+            in_flight=in_flight,
+            pending=pending,
+            oldest_age_sec=max(0.0, time.time() - float(oldest[0])) if oldest else None,
+            **self._counts,
+        )
+
+    def metrics(self) -> dict[str, int]:
+        """Integer counters for the status line; never raises.
+
+        After ``close()`` they are the figures at closing time, so a run report written after
+        the nodes closed still shows the depth the next run starts with.
+        """
+        if self._closed and self._final is not None:
+            return self._final.as_metrics()
+        try:
+            return self.stats().as_metrics()
+        except QueueError:
+            return dict(self._counts)
+
+    def _before_close(self) -> None:
+        try:
+            self._final = self.stats()
+        except QueueError:
+            self._final = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def _encode(packet: Packet) -> tuple[str, str, int]:
+    try:
+        data = packet.to_json()
+    except (TypeError, ValueError) as exc:
+        raise QueueError(
+            Problem(
+                code="queue.not-portable",
+                message=f"packet {packet.packet_id} of kind {packet.kind!r} cannot be queued: its payload "
+                f"or meta is not JSON-portable ({exc})",
+                hint="only JSON values (no frames, NaN or binary data) can go into the durable queue",
+            )
+        ) from None
+    return packet.idempotency_key, data, len(data.encode("utf-8"))
