@@ -77,6 +77,9 @@ def register_url_secrets(url: str) -> None:
 
 def redact(text: str) -> str:
     """Mask URL credentials and every registered secret in ``text``."""
-    text = mask_url(text)
+    # Registered secrets first: a secret that is a whole URL with credentials would no longer
+    # match once mask_url() has rewritten its userinfo.
     pattern = _pattern
-    return pattern.sub(MASK, text) if pattern is not None else text
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    return mask_url(text)

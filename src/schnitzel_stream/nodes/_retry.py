@@ -80,15 +80,18 @@ class RetryBudget:
             missing = 1.0 - self._tokens
             return 0.0 if missing <= 0 else missing / self.rate
 
-    def wait_for_token(self, stop: threading.Event) -> bool:
+    def wait_for_token(self, stop: threading.Event, wait: Callable[[float], bool] | None = None) -> bool:
         """Block until a token is spent; False when ``stop`` was set first.
 
-        The wait is ``stop.wait(...)``, so a node's ``interrupted`` event (the engine's stop
-        deadline) ends it at once. Each time the bucket is found empty counts in ``waits``.
+        The wait is ``stop.wait(...)``, or ``wait(seconds)`` when given (a node passes its
+        :meth:`Node.wait`, which also tells the watchdog it is alive); either way a node's
+        ``interrupted`` event (the engine's stop deadline) ends it at once. Each time the
+        bucket is found empty counts in ``waits``.
         """
+        sleep = stop.wait if wait is None else wait
         while not self.try_acquire():
             self.waits += 1
             # A floor keeps a wait_time() of ~0 (a token about to arrive) from spinning.
-            if stop.wait(max(self.wait_time(), 0.001)):
+            if sleep(max(self.wait_time(), 0.001)) or stop.is_set():
                 return False
         return not stop.is_set()
