@@ -1,0 +1,177 @@
+"""RTSP ingest figures: the rtsp_camera source against a bare ``cv2.VideoCapture`` loop.
+
+Run with ``nox -s bench -- bench_rtsp.py`` or ``python benchmarks/bench_rtsp.py``. Needs the
+GStreamer RTSP server (``ops/ci/rtsp_server.py`` under ``/usr/bin/python3``).
+
+1. Throughput and CPU: frames/s and process CPU seconds per frame of the source (both frame
+   modes) and of a bare read loop on the same stream, after the burst FFmpeg buffers while
+   probing. Targets: frames/s ratio >= 0.95, CPU ratio <= 1.1. Rounds alternate, and the
+   median is reported, because the machine is shared.
+2. Frame age with a consumer that needs 100 ms per frame on a 15 fps camera: the age since
+   the read and the age behind the camera's live edge (from the stream timestamps), p50,
+   p95 and max. Target: under 300 ms in latest-frame mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support
+
+import cv2
+
+from schnitzel_stream.nodes._video_capture import open_ffmpeg, rtsp_options
+from schnitzel_stream.nodes.video import OpenCvRtspSource
+from tests.support.rtsp import RtspServer
+
+# FFmpeg delivers ~2 s of frames buffered during the open at once; skip them.
+WARMUP_SEC = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    frames: int
+    wall: float
+    cpu: float
+
+    @property
+    def fps(self) -> float:
+        return self.frames / self.wall
+
+    @property
+    def cpu_per_frame_ms(self) -> float:
+        return 1000 * self.cpu / self.frames
+
+
+def _measure(frames: Iterator[object], fps: int, seconds: float) -> Run:
+    """Skip the warm-up frames, then time ``fps * seconds`` frames in wall and CPU time."""
+    skip = int(WARMUP_SEC * fps)
+    count = int(seconds * fps)
+    for _ in range(skip):
+        next(frames)
+    wall, cpu = time.perf_counter(), time.process_time()
+    for _ in range(count):
+        next(frames)
+    return Run(count, time.perf_counter() - wall, time.process_time() - cpu)
+
+
+def _bare_frames(url: str) -> Generator[object, None, None]:
+    capture = open_ffmpeg(url, options=rtsp_options("tcp"), open_timeout_sec=10, read_timeout_sec=5)
+    if capture is None:
+        raise SystemExit(f"bare loop: cannot open {url}")
+    try:
+        while True:
+            ok, image = capture.read()
+            if not ok:
+                raise SystemExit("bare loop: stream ended")
+            yield image
+    finally:
+        capture.release()
+
+
+def _source_frames(url: str, latest_frame: bool) -> Callable[[], Generator[object, None, None]]:
+    def frames() -> Generator[object, None, None]:
+        source = OpenCvRtspSource(node_id="bench", config={"url": url, "latest_frame": latest_frame})
+        try:
+            yield from source.run()
+        finally:
+            source.stop()
+            source.close()
+
+    return frames
+
+
+def throughput(width: int, height: int, fps: int, seconds: float, rounds: int) -> None:
+    with RtspServer(width=width, height=height, fps=fps) as server:
+        contenders: dict[str, Callable[[], Generator[object, None, None]]] = {
+            "bare cv2 loop": lambda: _bare_frames(server.url),
+            "rtsp_camera latest_frame": _source_frames(server.url, True),
+            "rtsp_camera every frame": _source_frames(server.url, False),
+        }
+        results: dict[str, list[Run]] = {name: [] for name in contenders}
+        for _ in range(rounds):
+            for name, make in contenders.items():
+                frames = make()
+                try:
+                    results[name].append(_measure(frames, fps, seconds))
+                finally:
+                    frames.close()
+    print(f"\n## Throughput, {width}x{height} H.264 at {fps} fps, {seconds:g} s x {rounds} rounds (median)")
+    bare_fps = statistics.median(r.fps for r in results["bare cv2 loop"])
+    bare_cpu = statistics.median(r.cpu_per_frame_ms for r in results["bare cv2 loop"])
+    print(
+        f"{'reader':<28}{'frames/s':>10}{'CPU ms/frame':>14}{'fps ratio':>11}"
+        f"{'CPU ratio':>11}{'extra CPU':>14}"
+    )
+    for name, runs in results.items():
+        fps_med = statistics.median(r.fps for r in runs)
+        cpu_med = statistics.median(r.cpu_per_frame_ms for r in runs)
+        # The extra CPU as a share of one core at this frame rate: the ratio in absolute terms.
+        extra = (cpu_med - bare_cpu) * fps / 10
+        print(
+            f"{name:<28}{fps_med:>10.2f}{cpu_med:>14.3f}{fps_med / bare_fps:>11.3f}"
+            f"{cpu_med / bare_cpu:>11.3f}{extra:>12.2f} %"
+        )
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def frame_age(seconds: float) -> None:
+    print(f"\n## Frame age, 15 fps camera, consumer 100 ms/frame, {seconds:g} s after warm-up")
+    print(
+        f"{'mode':<16}{'frames':>7}{'dropped':>9}   "
+        f"{'read age p50/p95/max ms':<26}{'live-edge age p50/p95/max ms'}"
+    )
+    with RtspServer(fps=15) as server:
+        for latest in (True, False):
+            source = OpenCvRtspSource(node_id="bench", config={"url": server.url, "latest_frame": latest})
+            done: list[tuple[float, float, float]] = []  # (processed, captured_mono, stream seconds)
+            began: float | None = None
+            for packet in source.run():
+                time.sleep(0.1)
+                now = time.monotonic()
+                began = began or now
+                if now - began > WARMUP_SEC:
+                    done.append(
+                        (now, float(packet.meta["captured_mono"]), float(packet.meta["stream_ms"]) / 1000)
+                    )
+                if now - began > WARMUP_SEC + seconds:
+                    break
+            source.stop()
+            dropped = source.metrics()["dropped_frames"]
+            source.close()
+            edge = min(captured - stream for _, captured, stream in done)
+            read_ages = [1000 * (t - captured) for t, captured, _ in done]
+            edge_ages = [1000 * (t - stream - edge) for t, _, stream in done]
+
+            def figures(ages: list[float]) -> str:
+                p50, p95 = _percentile(ages, 0.5), _percentile(ages, 0.95)
+                return f"{p50:.0f}/{p95:.0f}/{max(ages):.0f}"
+
+            mode = "latest_frame" if latest else "every frame"
+            print(f"{mode:<16}{len(done):>7}{dropped:>9}   {figures(read_ages):<26}{figures(edge_ages)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per run")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per contender")
+    args = parser.parse_args()
+    print(f"OpenCV {cv2.__version__}")
+    throughput(640, 360, 15, args.seconds, args.rounds)
+    throughput(1280, 720, 15, args.seconds, args.rounds)
+    throughput(640, 360, 60, args.seconds, args.rounds)
+    frame_age(args.seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,369 @@
+"""OpenCV capture plumbing shared by the video sources.
+
+- :func:`open_ffmpeg` opens a capture with OpenCV's FFmpeg backend, with open and read
+  timeouts, and with the process-global FFmpeg options set safely (see :class:`_OptionsGate`).
+- :class:`FrameSlot` hands frames from a reader thread to ``run()``: either only the newest
+  one (older ones are dropped and counted) or one at a time with back-pressure.
+- :class:`ReaderSession` is one connection: a thread that opens the capture, reads it into a
+  slot, and records how it ended. The source supervises sessions and reconnects.
+- :func:`frame_packet` builds the ``frame`` packet every video source emits.
+
+cv2 is imported inside functions only: ``validate`` imports this module's package.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet
+from schnitzel_stream.redact import redact
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Image = npt.NDArray[np.uint8]
+
+#: OpenCV reads FFmpeg's demuxer options from this variable at the start of every open.
+OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+
+SessionEnd = Literal["open_failed", "lost", "stalled", "cancelled"]
+Phase = Literal["opening", "streaming", "ended"]
+
+# A read counts as timed out when it took at least this share of the read timeout: FFmpeg's
+# interrupt fires after the timeout, and a read that returned True that late only drained
+# frames left in the decoder, not new data from the camera.
+_TIMEOUT_SHARE = 0.95
+
+
+class _OptionsGate:
+    """Coordinates opens that need different values of the process-global FFmpeg options.
+
+    ``OPENCV_FFMPEG_CAPTURE_OPTIONS`` is one environment variable for the whole process, and
+    OpenCV reads it inside ``VideoCapture`` without a hook that tells us when. Opens that want
+    the same value run concurrently; an open that wants another value waits until those in
+    flight have finished, then sets the variable. ``None`` means "any value" (video files).
+    So two cameras with different transports never see each other's options, and the common
+    case (all cameras on TCP) never serialises opens.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._current: str | None = None
+        self._in_flight = 0
+
+    @contextmanager
+    def using(self, options: str | None) -> Iterator[None]:
+        with self._cond:
+            if options is not None:
+                while self._in_flight and self._current != options:
+                    self._cond.wait()
+                if self._current != options:
+                    os.environ[OPTIONS_ENV] = options
+                    self._current = options
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._in_flight -= 1
+                self._cond.notify_all()
+
+
+_GATE = _OptionsGate()
+# The operator's own FFmpeg options, read once before we first write the variable.
+_OPERATOR_OPTIONS: str | None = None
+_OPERATOR_LOCK = threading.Lock()
+
+
+def rtsp_options(transport: str) -> str:
+    """FFmpeg options for an RTSP open: the operator's own options, then our transport.
+
+    FFmpeg keeps the last value of a repeated key, so ``rtsp_transport`` here wins over one
+    the operator set, and every other option they set still applies.
+    """
+    global _OPERATOR_OPTIONS
+    with _OPERATOR_LOCK:
+        if _OPERATOR_OPTIONS is None:
+            _OPERATOR_OPTIONS = os.environ.get(OPTIONS_ENV, "")
+        base = _OPERATOR_OPTIONS
+    ours = f"rtsp_transport;{transport}"
+    return f"{base}|{ours}" if base else ours
+
+
+def open_ffmpeg(
+    target: str,
+    *,
+    options: str | None = None,
+    open_timeout_sec: float | None = None,
+    read_timeout_sec: float | None = None,
+) -> Any | None:
+    """A ``cv2.VideoCapture`` on the FFmpeg backend, or ``None`` when it does not open.
+
+    The timeouts become ``CAP_PROP_OPEN_TIMEOUT_MSEC``/``CAP_PROP_READ_TIMEOUT_MSEC`` open
+    parameters; OpenCV enforces them with FFmpeg's interrupt callback, so neither the open
+    nor a read blocks longer when the other end goes silent.
+    """
+    import cv2
+
+    params: list[int] = []
+    if open_timeout_sec is not None:
+        params += [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, max(1, round(open_timeout_sec * 1000))]
+    if read_timeout_sec is not None:
+        params += [cv2.CAP_PROP_READ_TIMEOUT_MSEC, max(1, round(read_timeout_sec * 1000))]
+    with _GATE.using(options):
+        capture = cv2.VideoCapture(target, cv2.CAP_FFMPEG, params)
+    if not capture.isOpened():
+        capture.release()
+        return None
+    return capture
+
+
+@dataclass(frozen=True, slots=True)
+class CapturedFrame:
+    """A decoded BGR frame with the monotonic and wall-clock times it was read.
+
+    ``stream_ms`` is the frame's own timestamp in the stream (``CAP_PROP_POS_MSEC``): unlike
+    the read time, it shows how far a frame lags behind the camera's live edge.
+    """
+
+    image: Image
+    mono: float
+    wall_ns: int
+    stream_ms: float
+
+
+class FrameSlot:
+    """The hand-off from a reader thread to ``run()``, holding at most one frame.
+
+    With ``overwrite`` a new frame replaces an untaken one (counted in ``dropped``), so the
+    consumer always gets the newest frame. Without it, ``put`` waits until the consumer took
+    the previous frame: every frame is delivered, in order.
+    """
+
+    def __init__(self, *, overwrite: bool) -> None:
+        self._cond = threading.Condition()
+        self._item: CapturedFrame | None = None
+        self._overwrite = overwrite
+        self.dropped = 0
+
+    def put(self, item: CapturedFrame, cancelled: threading.Event) -> bool:
+        """Store ``item``; False when ``cancelled`` was set while waiting for room."""
+        with self._cond:
+            if self._overwrite:
+                if self._item is not None:
+                    self.dropped += 1
+            else:
+                while self._item is not None:
+                    if cancelled.is_set():
+                        return False
+                    # wake() notifies on cancel; the timeout is only a safety net.
+                    self._cond.wait(0.5)
+            self._item = item
+            self._cond.notify_all()
+            return True
+
+    def take(self, timeout: float) -> CapturedFrame | None:
+        """The waiting frame, waiting up to ``timeout``; ``None`` when woken without one."""
+        with self._cond:
+            if self._item is None:
+                self._cond.wait(timeout)
+            item, self._item = self._item, None
+            if item is not None and not self._overwrite:
+                self._cond.notify_all()  # room for a waiting put()
+            return item
+
+    def wake(self) -> None:
+        """Wake every waiter, so it re-checks its stop condition."""
+        with self._cond:
+            self._cond.notify_all()
+
+
+class ReaderSession:
+    """One connection to a stream: a daemon thread that opens it and reads it into ``slot``.
+
+    The thread never outlives a blocking call by more than FFmpeg's timeouts. If FFmpeg
+    ignores them, the supervisor may abandon the session (``cancel()`` and stop waiting): the
+    thread then releases its capture whenever the call returns, and its slot is discarded.
+    The attributes are written by the reader thread and read by the supervisor; each is a
+    single reference, so no lock is needed.
+    """
+
+    def __init__(
+        self,
+        opener: Callable[[], Any | None],
+        *,
+        overwrite: bool,
+        open_timeout_sec: float,
+        read_timeout_sec: float,
+        name: str,
+    ) -> None:
+        self.slot = FrameSlot(overwrite=overwrite)
+        self.cancelled = threading.Event()
+        self.phase: Phase = "opening"
+        self.end: SessionEnd | None = None
+        self.reason = ""
+        self.frames = 0
+        self.started_at = time.monotonic()
+        self.opened_after: float | None = None
+        #: Monotonic start of the read in progress; None while not inside ``read()``.
+        self.read_started: float | None = None
+        #: The longest one FFmpeg call of this session can block, given its timeouts.
+        self.max_block_sec = max(open_timeout_sec, read_timeout_sec) + 1.0
+        self._opener = opener
+        self._open_timeout = open_timeout_sec
+        self._read_timeout = read_timeout_sec
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        with _LIVE_LOCK:
+            _LIVE.add(self)
+        self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def cancel(self) -> None:
+        """Ask the thread to finish; it does once its current FFmpeg call returns."""
+        self.cancelled.set()
+        self.slot.wake()
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` for the thread; True when it has finished."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        try:
+            capture = self._opener()
+        # Whatever OpenCV raises (cv2.error, OSError, ...) must end this session and let the
+        # supervisor reconnect: an exception escaping a reader thread would be lost.
+        except Exception as exc:  # noqa: BLE001
+            self._finish("open_failed", redact(f"open raised {type(exc).__name__}: {exc}"))
+            return
+        took = time.monotonic() - self.started_at
+        if capture is None:
+            timed_out = took >= self._open_timeout * _TIMEOUT_SHARE
+            why = f"no answer within {self._open_timeout:g}s" if timed_out else "refused or unreadable"
+            self._finish("open_failed", f"cannot open stream ({why})")
+            return
+        import cv2
+
+        pos_msec = cv2.CAP_PROP_POS_MSEC
+        self.opened_after = took
+        self.phase = "streaming"
+        end: SessionEnd = "cancelled"
+        reason = "cancelled"
+        try:
+            while not self.cancelled.is_set():
+                self.read_started = begun = time.monotonic()
+                ok, image = capture.read()
+                now = time.monotonic()
+                self.read_started = None
+                if now - begun >= self._read_timeout * _TIMEOUT_SHARE:
+                    end, reason = "stalled", f"no data for {self._read_timeout:g}s"
+                    break
+                if not ok or image is None:
+                    end, reason = "lost", "stream ended or connection lost"
+                    break
+                self.frames += 1
+                frame = CapturedFrame(image, now, time.time_ns(), float(capture.get(pos_msec)))
+                if not self.slot.put(frame, self.cancelled):
+                    break
+        except Exception as exc:  # noqa: BLE001 - as for the open: end the session, never the thread
+            end, reason = "lost", redact(f"read raised {type(exc).__name__}: {exc}")
+        finally:
+            capture.release()
+            self._finish(end, reason)
+
+    def _finish(self, end: SessionEnd, reason: str) -> None:
+        # OpenCV's messages may repeat the URL: ``reason`` reaches logs and errors, so it is
+        # redacted where it is made (see the callers).
+        self.end = "cancelled" if self.cancelled.is_set() else end
+        self.reason = reason
+        self.phase = "ended"
+        self.slot.wake()
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
+
+
+# Sessions whose thread is running. A daemon thread still inside an OpenCV call when the
+# interpreter finalises is torn down by a forced unwind through C++ code, which aborts the
+# process ("FATAL: exception not rethrown"). So at exit, before finalisation, every session
+# is cancelled and given the time its FFmpeg timeouts allow to return.
+_LIVE: set[ReaderSession] = set()
+_LIVE_LOCK = threading.Lock()
+_EXIT_JOIN_CAP_SEC = 30.0
+
+
+@atexit.register
+def _finish_live_sessions() -> None:
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    join_all(live, cap_sec=_EXIT_JOIN_CAP_SEC)
+
+
+def join_all(sessions: list[ReaderSession], *, cap_sec: float) -> bool:
+    """Cancel ``sessions`` and wait as long as their FFmpeg timeouts allow (at most ``cap_sec``).
+
+    True when every thread has finished.
+    """
+    if not sessions:
+        return True
+    for session in sessions:
+        session.cancel()
+    budget = min(cap_sec, max(session.max_block_sec for session in sessions))
+    deadline = time.monotonic() + budget
+    finished = [session.join(max(0.0, deadline - time.monotonic())) for session in sessions]
+    return all(finished)
+
+
+# (second, "YYYY-MM-DDTHH:MM:SS") of the last stamp: frames arrive many times per second, and
+# formatting the date part once per second keeps the per-frame cost to one f-string.
+_iso_second: tuple[int, str] = (-1, "")
+
+
+def iso_from_ns(wall_ns: int) -> str:
+    """ISO-8601 UTC with milliseconds and a ``Z`` suffix, like :func:`packet.utc_now_iso`."""
+    global _iso_second
+    second, nanos = divmod(wall_ns, 1_000_000_000)
+    cached_second, prefix = _iso_second
+    if second != cached_second:
+        prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        _iso_second = (second, prefix)  # one tuple assignment: safe across reader threads
+    return f"{prefix}.{nanos // 1_000_000:03d}Z"
+
+
+def frame_packet(
+    source_id: str, image: Image, index: int, frame: CapturedFrame, extra: dict[str, Any] | None = None
+) -> Packet:
+    """The ``frame`` packet: BGR payload, capture times, and a restart-proof idempotency key.
+
+    ``frame_index`` restarts at 0 with the process, so the key also carries the capture time
+    in wall-clock nanoseconds: a restarted source never repeats an earlier key in the
+    durable queue. ``captured_at`` (epoch seconds) and ``captured_mono`` are when the frame
+    was read; ``captured_mono`` is for in-process frame-age measurement only. ``stream_ms``
+    is the frame's timestamp inside the stream.
+    """
+    height, width = image.shape[:2]
+    meta: dict[str, Any] = {
+        "frame_index": index,
+        "width": int(width),
+        "height": int(height),
+        "captured_at": frame.wall_ns / 1e9,
+        "captured_mono": frame.mono,
+        "stream_ms": frame.stream_ms,
+        IDEMPOTENCY_KEY: f"{source_id}:{frame.wall_ns}:{index}",
+    }
+    if extra:
+        meta.update(extra)
+    return Packet.new("frame", source_id, image, ts=iso_from_ns(frame.wall_ns), meta=meta)

@@ -1,0 +1,318 @@
+"""Video sources through OpenCV's FFmpeg backend: ``rtsp_camera`` and ``video_file``.
+
+**rtsp_camera** never hangs and comes back on its own. Every connection is a reader thread
+(:class:`~schnitzel_stream.nodes._video_capture.ReaderSession`); ``run()`` supervises it:
+
+- FFmpeg's own open and read timeouts end a silent connection; a watchdog
+  (``stall_timeout_sec``) abandons one whose FFmpeg call ignores them.
+- A lost, stalled or unopenable connection is reopened after an exponential backoff with full
+  jitter (``_retry.Backoff``), ``reconnect_max_attempts`` times in a row (0 = forever). The
+  waits use ``self.stopping``, so ``stop()`` ends them at once.
+- In latest-frame mode (the default) the reader keeps only the newest frame, so frame age
+  stays bounded when processing is slower than the camera.
+
+The camera URL appears only masked (``rtsp://user:***@host``) in logs and errors.
+
+``OPENCV_FFMPEG_CAPTURE_OPTIONS`` is process-global: each RTSP open sets it to
+``rtsp_transport;<transport>`` appended to whatever the operator had set, coordinated so that
+cameras with different transports never race (see ``_video_capture._OptionsGate``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Generator, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, cast
+
+from schnitzel_stream.errors import NodeError, Problem
+from schnitzel_stream.nodes._retry import Backoff
+from schnitzel_stream.nodes._video_capture import (
+    CapturedFrame,
+    ReaderSession,
+    SessionEnd,
+    frame_packet,
+    join_all,
+    open_ffmpeg,
+    rtsp_options,
+)
+from schnitzel_stream.nodes._video_config import RTSP_SCHEMA, RtspSettings
+from schnitzel_stream.nodes._video_file import VIDEO_FILE_SPEC, OpenCvVideoFileSource
+from schnitzel_stream.nodes.base import NodeSpec, Source
+from schnitzel_stream.packet import Packet
+
+if TYPE_CHECKING:
+    from schnitzel_stream.nodes._video_capture import Image
+
+_log = logging.getLogger(__name__)
+
+_MODULE = "schnitzel_stream.nodes.video"
+
+RTSP_CAMERA_SPEC = NodeSpec(
+    name="rtsp_camera",
+    target=f"{_MODULE}:OpenCvRtspSource",
+    roles=frozenset({"source"}),
+    title="RTSP camera",
+    description="Frames from an RTSP camera; reconnects with backoff and never hangs on a silent camera.",
+    schema=RTSP_SCHEMA,
+    produces=frozenset({"frame"}),
+    live=True,
+)
+
+SPECS: tuple[NodeSpec, ...] = (RTSP_CAMERA_SPEC, VIDEO_FILE_SPEC)
+
+__all__ = ["SPECS", "OpenCvRtspSource", "OpenCvVideoFileSource"]
+
+# How often run() re-checks the watchdog while no frame arrives.
+_POLL_SEC = 0.25
+# close() waits for reader threads as long as their FFmpeg timeouts allow, at most this.
+_CLOSE_JOIN_CAP_SEC = 30.0
+
+
+class OpenCvRtspSource(Source):
+    """``rtsp_camera``: frames from an RTSP camera, reconnecting with backoff.
+
+    Counters: ``frames``, ``reconnects`` (connections restored after a loss),
+    ``reconnect_attempts``, ``open_failures``, ``disconnects`` (stream ended or connection
+    lost), ``stalls`` (camera silent for the read or stall timeout) and ``dropped_frames``
+    (older frames replaced in latest-frame mode).
+    """
+
+    SPEC = RTSP_CAMERA_SPEC
+
+    def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
+        super().__init__(node_id=node_id, config=config)
+        self.settings = RtspSettings.from_config(node_id, self.config)
+        self._session: ReaderSession | None = None
+        self._retired: list[ReaderSession] = []  # ended sessions whose thread may still run
+        self._lock = threading.Lock()
+        self._frames = 0
+        self._reconnects = 0
+        self._reconnect_attempts = 0
+        self._open_failures = 0
+        self._disconnects = 0
+        self._stalls = 0
+        self._dropped_before = 0  # dropped_frames of sessions that have ended
+        self._size: tuple[int, int] | None = None
+
+    # -- the node contract -------------------------------------------------------------
+
+    def run(self) -> Iterator[Packet]:
+        """Yield frames until ``max_frames``, ``stop()``, or reconnecting gives up.
+
+        Raises :class:`NodeError` (URL masked) when the camera is lost and ``reconnect`` is
+        off, or after ``reconnect_max_attempts`` failed attempts in a row.
+        """
+        settings = self.settings
+        backoff = Backoff(settings.reconnect_backoff_sec, settings.reconnect_backoff_max_sec)
+        attempt = 0  # reconnect attempts since the last connection that delivered a frame
+        connected_before = False
+        _log.info("rtsp_camera %s: connecting to %s", self.node_id, settings.display_url)
+        try:
+            while not self.stopping.is_set():
+                session = self._start_session()
+                ended = yield from self._pump(session, resumed=connected_before)
+                if ended is None:
+                    return
+                end, reason = ended
+                if session.frames:
+                    connected_before = True
+                    attempt = 0
+                self._count_end(end)
+                self._give_up_unless_allowed(reason, attempt)
+                delay = backoff.delay(attempt)
+                attempt += 1
+                _log.warning(
+                    "rtsp_camera %s: %s: %s; reconnect attempt %d in %.1fs",
+                    self.node_id,
+                    settings.display_url,
+                    reason,
+                    attempt,
+                    delay,
+                )
+                if self.stopping.wait(delay):
+                    return
+                self._reconnect_attempts += 1
+        finally:
+            # No waiting here: stop() must end run() promptly even during a blocked read;
+            # close() waits for the reader thread.
+            self._end_session()
+
+    def stop(self) -> None:
+        super().stop()
+        self._wake()
+
+    def interrupt(self) -> None:
+        super().interrupt()
+        self._wake()
+
+    def close(self) -> None:
+        """End the connection and wait for reader threads, as long as the FFmpeg timeouts allow.
+
+        A reader inside a read of a silent camera returns within ``read_timeout_sec``; one in
+        an open, within ``open_timeout_sec``.
+        """
+        self.stopping.set()
+        self._end_session()
+        with self._lock:
+            retired, self._retired = self._retired, []
+        if not join_all(retired, cap_sec=_CLOSE_JOIN_CAP_SEC):
+            _log.warning("rtsp_camera %s: a reader thread is still inside FFmpeg after close()", self.node_id)
+
+    def metrics(self) -> dict[str, int]:
+        session = self._session
+        return {
+            "frames": self._frames,
+            "reconnects": self._reconnects,
+            "reconnect_attempts": self._reconnect_attempts,
+            "open_failures": self._open_failures,
+            "disconnects": self._disconnects,
+            "stalls": self._stalls,
+            "dropped_frames": self._dropped_before + (session.slot.dropped if session else 0),
+        }
+
+    # -- sessions ----------------------------------------------------------------------
+
+    def _start_session(self) -> ReaderSession:
+        settings = self.settings
+        options = rtsp_options(settings.transport)
+
+        def opener() -> Any | None:
+            return open_ffmpeg(
+                settings.url,
+                options=options,
+                open_timeout_sec=settings.open_timeout_sec,
+                read_timeout_sec=settings.read_timeout_sec,
+            )
+
+        session = ReaderSession(
+            opener,
+            overwrite=settings.latest_frame,
+            open_timeout_sec=settings.open_timeout_sec,
+            read_timeout_sec=settings.read_timeout_sec,
+            name=f"rtsp-reader-{self.node_id}",
+        )
+        self._session = session
+        session.start()
+        return session
+
+    def _end_session(self) -> None:
+        """Cancel the current session without waiting; close() joins it later."""
+        with self._lock:  # close() on another thread may race run()'s own cleanup
+            session, self._session = self._session, None
+            if session is None:
+                return
+            self._dropped_before += session.slot.dropped
+            self._retired = [old for old in self._retired if old.alive]
+            self._retired.append(session)
+        session.cancel()
+
+    def _pump(
+        self, session: ReaderSession, *, resumed: bool
+    ) -> Generator[Packet, None, tuple[SessionEnd, str] | None]:
+        """Yield the session's frames; return how and why it ended, or None when the source is done."""
+        settings = self.settings
+        first = True
+        while not self.stopping.is_set():
+            frame = session.slot.take(_POLL_SEC)
+            if frame is None and session.phase == "ended":
+                frame = session.slot.take(0)  # a frame put just before the session ended
+                if frame is None:
+                    self._end_session()
+                    return session.end or "lost", session.reason
+            if frame is None:
+                if self._watchdog_expired(session):
+                    # Abandon the reader: it is stuck in FFmpeg beyond its own timeouts.
+                    self._end_session()
+                    return "stalled", f"no frame for {settings.stall_timeout_sec:g}s (watchdog)"
+                continue
+            if first:
+                first = False
+                self._log_connected(session, resumed=resumed)
+            yield self._packet(frame)
+            if settings.max_frames and self._frames >= settings.max_frames:
+                return None
+        return None
+
+    def _watchdog_expired(self, session: ReaderSession) -> bool:
+        now = time.monotonic()
+        settings = self.settings
+        if session.phase == "opening":
+            # FFmpeg enforces the open timeout itself; this only catches an open that ignores it.
+            return now - session.started_at > settings.open_timeout_sec + settings.stall_timeout_sec
+        started = session.read_started
+        return started is not None and now - started > settings.stall_timeout_sec
+
+    def _log_connected(self, session: ReaderSession, *, resumed: bool) -> None:
+        opened = session.opened_after or 0.0
+        if resumed:
+            self._reconnects += 1
+            _log.info("rtsp_camera %s: reconnected to %s", self.node_id, self.settings.display_url)
+        else:
+            _log.info(
+                "rtsp_camera %s: streaming from %s (opened in %.1fs)",
+                self.node_id,
+                self.settings.display_url,
+                opened,
+            )
+
+    def _count_end(self, end: SessionEnd) -> None:
+        if end == "open_failed":
+            self._open_failures += 1
+        elif end == "stalled":
+            self._stalls += 1
+        elif end == "lost":
+            self._disconnects += 1
+
+    def _give_up_unless_allowed(self, reason: str, attempt: int) -> None:
+        settings = self.settings
+        if not settings.reconnect:
+            why = "reconnect is off"
+        elif settings.reconnect_max_attempts and attempt >= settings.reconnect_max_attempts:
+            why = f"gave up after {attempt} reconnect attempt(s)"
+        else:
+            return
+        raise NodeError(
+            Problem(
+                code="rtsp.unavailable",
+                message=f"rtsp_camera {self.node_id!r}: camera {settings.display_url}: {reason}; {why}",
+                path=f"{self.node_id}.config.{'url_from_env' if 'url_from_env' in self.config else 'url'}",
+            )
+        )
+
+    def _wake(self) -> None:
+        session = self._session
+        if session is not None:
+            session.slot.wake()
+
+    def _packet(self, frame: CapturedFrame) -> Packet:
+        image = self._resize(frame.image)
+        packet = frame_packet(self.settings.source_id, image, self._frames, frame)
+        self._frames += 1
+        return packet
+
+    def _resize(self, image: Image) -> Image:
+        settings = self.settings
+        if settings.width is None and settings.height is None:
+            return image
+        height, width = image.shape[:2]
+        if self._size is None:
+            self._size = _target_size(width, height, settings.width, settings.height)
+        if (width, height) == self._size:
+            return image
+        import cv2
+
+        shrink = self._size[0] < width
+        resized = cv2.resize(image, self._size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        return cast("Image", resized)
+
+
+def _target_size(width: int, height: int, want_w: int | None, want_h: int | None) -> tuple[int, int]:
+    """Output (width, height); with only one side given, the other keeps the aspect ratio."""
+    if want_w is not None and want_h is not None:
+        return want_w, want_h
+    if want_w is not None:
+        return want_w, max(1, round(height * want_w / width))
+    assert want_h is not None
+    return max(1, round(width * want_h / height)), want_h
