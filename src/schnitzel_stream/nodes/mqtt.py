@@ -1,0 +1,182 @@
+"""The MQTT sink: many edge devices publish into one broker.
+
+Delivery (the contract the durable queue relies on):
+
+- With ``qos: 1`` and ``forward: true`` a packet passes downstream only after the broker's
+  successful PUBACK, so ``sqlite_queue_ack`` acknowledges only what the broker accepted.
+- While the broker is unreachable the sink reconnects with jittered backoff and never
+  crashes; ``process()`` waits up to ``publish_timeout_sec`` (ending early when the engine
+  interrupts it) and then applies ``on_failure``. A packet that was in flight when the
+  connection dropped counts as delivered only if the PUBACK of its resend arrives in time.
+  Otherwise it is not forwarded, and a queue delivers it again: duplicates are possible,
+  losses are not.
+
+Idempotency: every message carries the packet's ``idempotency_key`` so that receivers can
+de-duplicate redeliveries. With MQTT 5 (the default) it is the user property
+``idempotency-key``; with ``body: packet`` it is also ``meta.idempotency_key`` inside the JSON.
+With ``protocol: mqttv311`` and ``body: payload`` the message has no room for it.
+
+Credentials come from the environment (``username_from_env``, ``password_from_env``) and are
+registered with :mod:`schnitzel_stream.redact`; log lines and errors show the broker as
+``mqtt://host:port`` only.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from schnitzel_stream import redact
+from schnitzel_stream.errors import DeliveryError, NodeError, Problem
+from schnitzel_stream.nodes._mqtt_config import MqttSettings, OnFailure, parse_settings
+from schnitzel_stream.nodes._mqtt_link import MqttLink
+from schnitzel_stream.nodes._mqtt_schema import SCHEMA
+from schnitzel_stream.nodes._mqtt_topic import TopicError
+from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
+from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet
+
+log = logging.getLogger("schnitzel_stream.nodes.mqtt")
+
+#: ``meta`` key that the durable queue source sets (``{"seq": ..., ...}``) on every packet.
+DURABLE_META_KEY = "durable"
+
+_COUNTERS = ("published", "acked", "failures", "dropped", "kept")
+
+
+def came_from_queue(packet: Packet) -> bool:
+    """True when a durable queue delivered ``packet`` and will deliver it again unless acknowledged."""
+    durable = packet.meta.get(DURABLE_META_KEY)
+    return isinstance(durable, Mapping) and isinstance(durable.get("seq"), int)
+
+
+def resolve_on_failure(policy: OnFailure, packet: Packet) -> Literal["error", "drop", "keep"]:
+    """``auto`` is ``keep`` for packets from a durable queue and ``drop`` for all others."""
+    if policy == "auto":
+        return "keep" if came_from_queue(packet) else "drop"
+    return policy
+
+
+class MqttSink(Node):
+    """Publish each packet as JSON to an MQTT broker (plugin ``mqtt_sink``).
+
+    Counters from :meth:`metrics`: ``published`` (delivered), ``acked`` (successful PUBACKs),
+    ``failures`` (packets not delivered in time or refused), ``dropped`` and ``kept`` (what
+    ``on_failure`` did with them), ``reconnects``, ``disconnects``, and ``connected`` (0 or 1).
+    """
+
+    def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
+        super().__init__(node_id=node_id, config=config)
+        self.settings: MqttSettings = parse_settings(node_id, self.config)
+        self._counts = dict.fromkeys(_COUNTERS, 0)
+        self._warned_keep = False
+        self._link = MqttLink(self.settings, node_id=node_id)
+        self._link.start()
+
+    def process(self, packet: Packet) -> Iterable[Packet]:
+        settings = self.settings
+        try:
+            topic = settings.topic.render(packet)
+        except TopicError as exc:
+            # The template or topic_vars do not fit the data: retrying cannot help.
+            raise NodeError(
+                Problem(
+                    "mqtt.topic",
+                    f"node {self.node_id!r} (mqtt_sink): {exc}",
+                    f"nodes.{self.node_id}.config.topic",
+                )
+            ) from None
+        result = self._link.publish(
+            topic,
+            self._body(packet),
+            idempotency_key=packet.idempotency_key,
+            interrupted=self.interrupted,
+            beat=self._beat,
+        )
+        if result.delivered:
+            self._counts["published"] += 1
+            if settings.qos == 1:
+                self._counts["acked"] += 1
+            return (packet,) if settings.forward else ()
+        return self._give_up(packet, topic, result.reason)
+
+    def _beat(self) -> None:
+        # Waiting for the broker is deliberate, not a hang: tell the engine's watchdog.
+        self.alive_at = time.monotonic()
+
+    def _body(self, packet: Packet) -> bytes:
+        if self.settings.body == "packet":
+            document: Any = packet.to_dict()
+            document["meta"] = {**packet.meta, IDEMPOTENCY_KEY: packet.idempotency_key}
+        else:
+            document = packet.payload
+        try:
+            text = json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as exc:
+            raise NodeError(
+                Problem(
+                    "node.payload-not-portable",
+                    f"node {self.node_id!r} (mqtt_sink) cannot publish packet {packet.packet_id} of kind "
+                    f"{packet.kind!r}: it is not JSON-portable ({exc})",
+                    f"nodes.{self.node_id}",
+                    hint="only JSON values (no frames, NaN or binary data) can be published",
+                )
+            ) from None
+        return text.encode("utf-8")
+
+    def _give_up(self, packet: Packet, topic: str, reason: str) -> Iterable[Packet]:
+        self._counts["failures"] += 1
+        policy = resolve_on_failure(self.settings.on_failure, packet)
+        message = redact.redact(
+            f"node {self.node_id!r} (mqtt_sink): packet {packet.idempotency_key} for topic {topic!r} "
+            f"was not delivered to {self.settings.display_url}: {reason}"
+        )
+        if policy == "error":
+            raise DeliveryError(Problem("mqtt.delivery", message, f"nodes.{self.node_id}"))
+        if policy == "keep":
+            self._counts["kept"] += 1
+            log.warning("%s; kept (not forwarded), so the queue delivers it again", message)
+            if not came_from_queue(packet) and not self._warned_keep:
+                self._warned_keep = True
+                log.warning(
+                    "node %r (mqtt_sink): on_failure is 'keep' but packets do not come from a durable "
+                    "queue, so nothing will deliver them again",
+                    self.node_id,
+                )
+        else:
+            self._counts["dropped"] += 1
+            log.warning("%s; dropped", message)
+        return ()
+
+    def close(self) -> None:
+        """Disconnect cleanly (DISCONNECT packet) and stop the network thread."""
+        self._link.close()
+
+    def metrics(self) -> dict[str, int]:
+        link = self._link
+        return {
+            **self._counts,
+            "reconnects": link.reconnects,
+            "disconnects": link.disconnects,
+            "connected": int(link.connected),
+        }
+
+
+MqttSink.SPEC = NodeSpec(
+    name="mqtt_sink",
+    target="schnitzel_stream.nodes.mqtt:MqttSink",
+    roles=frozenset({"sink", "node"}),
+    title="MQTT sink",
+    description=(
+        "Publish each packet as JSON to an MQTT broker on a templated topic, reconnecting with backoff; "
+        "with qos 1 and forward: true a packet passes on only after the broker's PUBACK."
+    ),
+    schema=SCHEMA,
+    consumes=frozenset({ANY_KIND}),
+    produces=frozenset({ANY_KIND}),
+    portable=True,
+)
+
+SPECS: tuple[NodeSpec, ...] = (MqttSink.SPEC,)
