@@ -1,0 +1,48 @@
+"""``--env-file PATH``: load a deployment's env file into the environment before anything runs.
+
+systemd reads the env file itself (``EnvironmentFile=``); launchd and Task Scheduler cannot,
+so their service files pass ``--env-file`` instead, and secrets stay in that one file. Values
+from the file win over variables already set, as with ``EnvironmentFile=``. Values of
+secret-looking variables (and passwords inside URLs) are registered for masking before any
+log line is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+
+from schnitzel_stream import redact
+from schnitzel_stream.errors import ConfigError
+
+_SECRET_NAME = re.compile(r"(?i)(PASSWORD|PASSWD|TOKEN|SECRET|AUTH|CREDENTIAL|API_?KEY|PRIVATE)")
+
+
+def add_env_file_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--env-file",
+        metavar="PATH",
+        default=argparse.SUPPRESS,
+        help="read NAME=value lines (systemd EnvironmentFile format) into the environment first",
+    )
+
+
+def apply_env_file(args: argparse.Namespace) -> None:
+    """Load ``--env-file`` when given. Raises :class:`ConfigError` with every problem in the file."""
+    path: str | None = getattr(args, "env_file", None)
+    if not path:
+        return
+    from schnitzel_stream.deploy.envfile import read_env_file
+
+    parsed = read_env_file(path)
+    if parsed.problems:
+        raise ConfigError(parsed.problems)
+    values = parsed.as_dict()
+    for name, value in values.items():
+        if _SECRET_NAME.search(name):
+            redact.register_secret(value)
+            # "Bearer <token>": the token alone may also show up in a library's message.
+            redact.register_secret(value.rpartition(" ")[2])
+        redact.register_url_secrets(value)
+    os.environ.update(values)

@@ -1,0 +1,169 @@
+"""The service command: what a service file runs, compared with what the answers call for.
+
+Every service file runs the runtime contract ``<venv python> -m schnitzel_stream --graph
+GRAPH`` plus options. The checks read the command semantically (options in any order, extra
+options such as ``--log-level debug`` allowed) and resolve the effective path classes the way
+the runtime will: a ``--*-dir`` flag, else a ``SCHNITZEL_STREAM_*_DIR`` variable, else the
+scope's default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from schnitzel_stream.deploy.layout import Answers, Layout
+from schnitzel_stream.errors import ConfigError, Problem
+from schnitzel_stream.paths import PATH_CLASSES, PathClass, env_var_for, resolve_paths
+
+#: Options of the top-level parser that take a value (see cli/__main__.py).
+_VALUE_OPTIONS = frozenset(
+    {
+        "--graph",
+        "--env-file",
+        "--scope",
+        "--root",
+        "--config-dir",
+        "--state-dir",
+        "--logs-dir",
+        "--log-level",
+        "--log-format",
+        "--log-file",
+        "--log-max-mb",
+        "--max-events",
+        "--duration",
+        "--report-json",
+        "--status-interval",
+        "--stop-timeout",
+    }
+)
+MODULE = "schnitzel_stream"
+
+#: ``report(code, message, hint)`` adds one problem located at the command in the service file.
+Report = Callable[[str, str, "str | None"], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """A command line read as ``interpreter -m module [options]``."""
+
+    interpreter: str
+    module: str | None
+    options: dict[str, str] = field(default_factory=dict)
+    flags: frozenset[str] = frozenset()
+    unknown: tuple[str, ...] = ()
+
+
+def parse_invocation(argv: Sequence[str]) -> Invocation | None:
+    """Read ``argv``; ``None`` when it is empty."""
+    if not argv:
+        return None
+    interpreter, rest = argv[0], list(argv[1:])
+    module: str | None = None
+    if len(rest) >= 2 and rest[0] == "-m":
+        module, rest = rest[1], rest[2:]
+    options: dict[str, str] = {}
+    flags: set[str] = set()
+    unknown: list[str] = []
+    i = 0
+    while i < len(rest):
+        word = rest[i]
+        name, eq, value = word.partition("=")
+        if name in _VALUE_OPTIONS:
+            if eq:
+                options[name] = value
+            elif i + 1 < len(rest):
+                options[name] = rest[i + 1]
+                i += 1
+            else:
+                unknown.append(word)
+        elif word.startswith("--"):
+            flags.add(word)
+        else:
+            unknown.append(word)
+        i += 1
+    return Invocation(interpreter, module, options, frozenset(flags), tuple(unknown))
+
+
+def check_invocation(
+    invocation: Invocation | None,
+    environ: Mapping[str, str],
+    answers: Answers,
+    layout: Layout,
+    report: Report,
+    *,
+    env_file_option: bool,
+) -> None:
+    """Report where the command differs from the answers: interpreter, module, graph, env file, paths."""
+    if invocation is None:
+        report("deploy.command", "the service command is empty", None)
+        return
+    if invocation.interpreter != layout.python_path:
+        report(
+            "deploy.command",
+            f"the command runs {invocation.interpreter!r}, but the answers put the interpreter at "
+            f"{layout.python_path!r}",
+            "render the root again (copier update) or fix install_dir in the answers",
+        )
+    if invocation.module != MODULE:
+        report(
+            "deploy.command",
+            f"the command must run '-m {MODULE}'",
+            "the runtime contract is python -m schnitzel_stream",
+        )
+    graph = invocation.options.get("--graph")
+    if graph != layout.graph_path:
+        report(
+            "deploy.graph-path",
+            f"the command runs the graph {graph!r}, but the answers put it at {layout.graph_path!r}",
+            "install.sh/install.ps1 copies config/graph.yaml there; point --graph at it",
+        )
+    env_file = invocation.options.get("--env-file")
+    if env_file_option and env_file != layout.env_path:
+        report(
+            "deploy.env-path",
+            f"the command reads the env file {env_file!r}, but the answers put it at {layout.env_path!r}",
+            "pass --env-file with the installed env file, or the service starts without its secrets",
+        )
+    scope = invocation.options.get("--scope") or environ.get("SCHNITZEL_STREAM_SCOPE")
+    if scope != answers.scope:
+        report(
+            "deploy.scope",
+            f"the service runs with scope {scope!r}, but the answers say {answers.scope!r}",
+            "set SCHNITZEL_STREAM_SCOPE or --scope to match",
+        )
+    try:
+        effective = resolve_paths(
+            os_name=answers.target_os,
+            environ=environ,
+            scope=answers.scope,
+            root=invocation.options.get("--root") or environ.get("SCHNITZEL_STREAM_ROOT"),
+            overrides={cls: invocation.options.get(f"--{cls}-dir") for cls in PATH_CLASSES},
+            home=answers.user_home or "/",
+        )
+    except ConfigError as error:
+        for problem in error.problems:
+            report("deploy.paths", problem.message, problem.hint)
+        return
+    expected = layout.dirs()
+    for cls in PATH_CLASSES:
+        got = str(effective.get(cls))
+        if got != expected[cls]:
+            report(
+                "deploy.paths",
+                f"${{{cls}}} resolves to {got!r} in the service, but the answers put it at {expected[cls]!r}",
+                f"set {_setting(cls)} to {expected[cls]!r}",
+            )
+
+
+def _setting(cls: PathClass) -> str:
+    return f"--{cls}-dir or {env_var_for(cls)}"
+
+
+def collect(problems: list[Problem], file: str, line: int | None) -> Report:
+    """A :data:`Report` that appends problems located at ``file:line``."""
+
+    def report(code: str, message: str, hint: str | None) -> None:
+        problems.append(Problem(code=code, message=message, file=file, line=line, hint=hint))
+
+    return report

@@ -1,0 +1,225 @@
+"""A rendered Linux root runs for real: the installed lane and the source lane, without systemd.
+
+The root's own ``install.sh --no-service`` builds the virtual environment from the root's
+``requirements.lock.txt`` (``--require-hashes``) and installs a freshly built wheel of this
+checkout. Then the unit's ``ExecStart=`` runs with the environment systemd would give it
+(``Environment=`` plus ``EnvironmentFile=``) and a real ``NOTIFY_SOCKET``: it must report
+READY=1, write motion events, and stop on SIGTERM with exit code 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from schnitzel_stream.deploy.envfile import read_env_file
+from schnitzel_stream.deploy.service_files import parse_unit, split_command
+from tests.support.proc import CliProcess
+from tests.template._support import REPO_ROOT, answers, copy_template, render
+
+#: One worker builds the environment once for the whole module (`--dist loadgroup`).
+pytestmark = pytest.mark.xdist_group("deployment-lanes")
+
+UNIT = "schnitzel-stream-edge-1.service"
+#: What may not leak from the test runner into the service's environment.
+_SCRUB = ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME", "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
+
+
+@dataclass(frozen=True)
+class Installed:
+    root: Path
+    install_dir: Path
+    python: Path
+    argv: list[str]
+    environ: dict[str, str]
+
+
+def _clean_env() -> dict[str, str]:
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _SCRUB and not key.startswith("SCHNITZEL_")
+    }
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+    base = tmp_path_factory.mktemp("lanes")
+    template = copy_template(base / "template")
+    install_dir = base / "opt" / "edge-1"
+    root = render(
+        template, base / "root", answers("linux", "portable", "synthetic_demo", install_dir=str(install_dir))
+    )
+    dist = base / "dist"
+    subprocess.run(
+        ["uv", "build", "--wheel", "--quiet", "--out-dir", str(dist)],
+        cwd=REPO_ROOT,
+        check=True,
+        timeout=300,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
+    )
+    wheel = next(dist.glob("schnitzel_stream-*.whl"))
+    result = subprocess.run(
+        ["sh", str(root / "install.sh"), "--no-service"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={
+            **_clean_env(),
+            "PYTHON": sys.executable,
+            "SCHNITZEL_STREAM_PACKAGE": str(wheel),
+            "UV_PYTHON_DOWNLOADS": "never",
+        },
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    unit = parse_unit((root / UNIT).read_text(encoding="utf-8"), UNIT)
+    start = unit.last("Service", "ExecStart")
+    env_file = unit.last("Service", "EnvironmentFile")
+    assert start is not None and env_file is not None
+    argv = split_command(start.value)
+    assert argv is not None
+    # What systemd does: Environment= first, then EnvironmentFile= on top.
+    environ = {**unit.environment(), **read_env_file(env_file.value).as_dict()}
+    yield Installed(root, install_dir, install_dir / "venv" / "bin" / "python", argv, environ)
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def test_installed_environment_matches_the_lock(installed: Installed) -> None:
+    assert installed.argv[0] == str(installed.python)
+    where = subprocess.run(
+        [str(installed.python), "-c", "import schnitzel_stream, yaml, cv2; print(schnitzel_stream.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_clean_env(),
+        timeout=60,
+    )
+    assert Path(where.stdout.strip()).is_relative_to(installed.install_dir / "venv")
+    # The venv's own validate finds no drift against the lock, and doctor agrees.
+    validate = subprocess.run(
+        [
+            str(installed.python),
+            "-m",
+            "schnitzel_stream",
+            "validate",
+            "--deployment",
+            str(installed.root),
+            "--venv",
+            str(installed.install_dir / "venv"),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=_clean_env(),
+        timeout=120,
+        check=False,
+    )
+    assert validate.returncode == 0, validate.stdout
+    report = json.loads(validate.stdout)
+    assert not [p for f in report["files"] for p in f["problems"] if p["code"].startswith("lock.")]
+    doctor = subprocess.run(
+        [
+            str(installed.python),
+            "-m",
+            "schnitzel_stream",
+            "doctor",
+            "--deployment",
+            str(installed.root),
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env=_clean_env(),
+        timeout=120,
+        check=False,
+    )
+    checks = {c["name"]: c for c in json.loads(doctor.stdout)["checks"]}
+    assert checks["packages"]["status"] == "ok", checks["packages"]
+    assert checks["opencv"]["status"] == "ok", checks["opencv"]
+
+
+def test_service_command_runs_and_stops_on_sigterm(installed: Installed, tmp_path: Path) -> None:
+    events = installed.install_dir / "state" / "events" / "events.jsonl"
+    notify_path = Path(f"/tmp/sst-{os.getpid()}-{id(tmp_path)}.sock")  # AF_UNIX paths are short
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as notify:
+        notify.bind(str(notify_path))
+        notify.settimeout(30)
+        try:
+            env = {**installed.environ, "NOTIFY_SOCKET": str(notify_path)}
+            with CliProcess(
+                installed.argv, log_dir=tmp_path / "proc", cwd=installed.install_dir, env=env
+            ) as proc:
+                assert notify.recv(4096).decode().split("\n")[0].startswith("READY=1")
+                proc.wait_until(
+                    lambda: events.is_file() and len(events.read_text(encoding="utf-8").splitlines()) >= 3,
+                    timeout=30,
+                    what="motion events in the state directory",
+                )
+                finished = proc.stop()
+            messages = []
+            notify.settimeout(1)
+            while True:
+                try:
+                    messages.append(notify.recv(4096).decode())
+                except TimeoutError:
+                    break
+        finally:
+            notify_path.unlink(missing_ok=True)
+    assert finished.returncode == 0, finished.describe()
+    assert finished.seconds < 5, finished.describe()
+    assert any("STOPPING=1" in message for message in messages)
+    first = json.loads(events.read_text(encoding="utf-8").splitlines()[0])
+    assert first["payload"]["event_type"] == "motion"
+    assert first["source_id"] == "edge-1-cam"
+    assert (installed.install_dir / "logs" / "schnitzel-stream.log").is_file()
+
+
+def test_source_lane(installed: Installed, tmp_path: Path) -> None:
+    """A checkout on PYTHONPATH with the locked dependencies: the same contract runs from src/."""
+    src = REPO_ROOT / "src"
+    env = {**_clean_env(), **installed.environ, "PYTHONPATH": str(src)}
+    where = subprocess.run(
+        [str(installed.python), "-c", "import schnitzel_stream; print(schnitzel_stream.__file__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=60,
+    )
+    assert Path(where.stdout.strip()).is_relative_to(src)
+    graph = installed.environ["SCHNITZEL_STREAM_CONFIG_DIR"] + "/graph.yaml"
+    state = tmp_path / "state"
+    run = subprocess.run(
+        [
+            str(installed.python),
+            "-m",
+            "schnitzel_stream",
+            "--graph",
+            graph,
+            "--max-events",
+            "3",
+            "--state-dir",
+            str(state),
+            "--logs-dir",
+            str(tmp_path / "logs"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert len((state / "events" / "events.jsonl").read_text(encoding="utf-8").splitlines()) >= 3
