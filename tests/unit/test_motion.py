@@ -8,6 +8,7 @@ the boxes equal the truth. Objects must not touch each other.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -212,13 +213,15 @@ def test_events_carry_the_frame_time_and_index() -> None:
             assert event.meta["frame_index"] == frame.meta["frame_index"] == event.payload["frame_index"]
 
 
-def test_idempotency_keys_are_stable_across_runs() -> None:
+def test_idempotency_keys_derive_from_the_frame_and_never_repeat_across_runs() -> None:
     config = {"frames": 70}
     first = [e.meta["idempotency_key"] for f in _run(config) for e in f.events]
     second = [e.meta["idempotency_key"] for f in _run(config) for e in f.events]
-    assert first == second
-    assert first[0] == "cam:motion:2:0"
+    # cam:<run token>:frame:<n> is the frame's key; events append :motion:<k>.
+    assert re.fullmatch(r"cam:[0-9a-f]+:frame:2:motion:0", first[0]), first[0]
     assert len(set(first)) == len(first)
+    # A restarted camera produces new logical items: no key may repeat an earlier run's.
+    assert set(first).isdisjoint(second)
     first_ids = [e.packet_id for f in _run(config) for e in f.events]
     assert set(first_ids).isdisjoint(e.packet_id for f in _run(config) for e in f.events)
 
@@ -238,7 +241,7 @@ def test_frame_index_falls_back_to_a_counter() -> None:
     for p in camera.run():
         events.extend(motion.process(Packet.new("frame", "door", p.payload)))
     assert [e.payload["frame_index"] for e in events] == [2, 3]
-    assert events[0].meta["idempotency_key"] == "door:motion:2:0"
+    assert events[0].meta["idempotency_key"] == "door:2:motion:0"
 
 
 def test_a_new_frame_size_restarts_the_model() -> None:

@@ -143,6 +143,9 @@ class MotionDetector(Node):
         index = packet.meta.get("frame_index")
         frame_index = index if isinstance(index, int) else self._frames - 1
         regions = self._detect(frame)
+        # An event's key derives from its frame's key, which sources keep unique across
+        # restarts (frame indexes alone restart at 0 and would collide in a durable queue).
+        frame_key = packet.meta.get(IDEMPOTENCY_KEY) or f"{packet.source_id}:{frame_index}"
         events: list[Packet] = []
         height, width = int(shape[0]), int(shape[1])
         for k, (x, y, w, h, area) in enumerate(regions):
@@ -157,7 +160,7 @@ class MotionDetector(Node):
                 "ts": packet.ts,
             }
             meta = {
-                IDEMPOTENCY_KEY: f"{packet.source_id}:motion:{frame_index}:{k}",
+                IDEMPOTENCY_KEY: f"{frame_key}:motion:{k}",
                 "frame_index": frame_index,
             }
             events.append(Packet.new("event", packet.source_id, payload, ts=packet.ts, meta=meta))

@@ -139,6 +139,9 @@ class SyntheticCamera(Source):
         # Paced frames go stale and may be dropped; unpaced runs must keep every frame.
         self.live = self.settings.realtime
         self._background: Frame | None = None
+        # Frame indexes restart at 0 with the process; the run token (the start time) keeps
+        # keys of a restarted camera from colliding with earlier ones in a durable queue.
+        self._run_token = f"{time.time_ns():x}"
         self._frames = 0
 
     def render(self, n: int) -> tuple[Frame, Truth]:
@@ -182,7 +185,7 @@ class SyntheticCamera(Source):
         frame, truth = self.render(n)
         self._frames += 1
         meta = {
-            IDEMPOTENCY_KEY: f"{self.source_id}:frame:{n}",
+            IDEMPOTENCY_KEY: f"{self.source_id}:{self._run_token}:frame:{n}",
             "frame_index": n,
             "width": s.width,
             "height": s.height,
