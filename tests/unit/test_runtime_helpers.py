@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import random
-import socket
 from pathlib import Path
 
 import pytest
@@ -87,25 +86,6 @@ def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
 )
 def test_stop_signals_per_os(platform: str, expected: tuple[str, ...]) -> None:
     assert stop_signals(platform) == expected
-
-
-def test_notifier_sends_ready_watchdog_and_stopping_over_a_real_socket(tmp_path: Path) -> None:
-    path = tmp_path / "n.sock"
-    server = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    server.bind(str(path))
-    server.settimeout(2)
-    notifier = Notifier.from_environ({"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "2000000"})
-    assert notifier.watchdog_interval == 2.0
-    notifier.ready("up")
-    assert notifier.watchdog_due(0.0)
-    notifier.watchdog(0.0)
-    assert not notifier.watchdog_due(0.5)
-    assert notifier.watchdog_due(1.0)
-    notifier.stopping()
-    got = [server.recv(100).decode() for _ in range(3)]
-    notifier.close()
-    server.close()
-    assert got == ["READY=1\nSTATUS=up", "WATCHDOG=1", "STOPPING=1"]
 
 
 def test_notifier_ignores_a_watchdog_meant_for_another_pid() -> None:

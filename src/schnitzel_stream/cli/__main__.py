@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from schnitzel_stream import __version__
-from schnitzel_stream.cli import _common, _paths, _run, _schema, _validate
+from schnitzel_stream.cli import _common, _doctor, _env_file, _paths, _queue, _run, _schema, _validate
 from schnitzel_stream.errors import (
     ConfigError,
     DeploymentError,
@@ -32,7 +32,7 @@ EXIT_CONFIG = 78  # EX_CONFIG: service files stop restart loops on this code
 
 Handler = Callable[[argparse.Namespace], int]
 
-_SUBCOMMANDS = (_validate, _run, _schema, _paths)
+_SUBCOMMANDS = (_validate, _run, _schema, _paths, _queue, _doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     _run.add_run_options(parser)
     _common.add_path_options(parser)
     _common.add_log_options(parser)
+    _env_file.add_env_file_option(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in _SUBCOMMANDS:
         module.register(subparsers)
@@ -100,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        _env_file.apply_env_file(args)
         return _dispatch(parser, args)
     except SchnitzelError as error:
         report_error(error, sys.stderr)

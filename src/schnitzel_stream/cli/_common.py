@@ -41,6 +41,13 @@ def add_log_options(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="also write logs to this rotating file; 'auto' puts it under ${logs}",
     )
+    group.add_argument(
+        "--log-max-mb",
+        type=float,
+        default=argparse.SUPPRESS,
+        metavar="MB",
+        help="rotate the log file at this size (default 10; 5 old files are kept)",
+    )
 
 
 def opt(args: argparse.Namespace, name: str, default: str | None = None) -> str | None:

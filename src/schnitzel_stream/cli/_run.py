@@ -1,11 +1,23 @@
-"""``schnitzel-stream run``: run a graph until it ends or is stopped."""
+"""``schnitzel-stream run``: run a graph until it ends or is stopped.
+
+This is also the runtime contract ``python -m schnitzel_stream --graph GRAPH``. An invalid
+graph is refused with the same problems ``validate`` prints and exit code 78 (EX_CONFIG),
+so service files can stop restart loops on bad config.
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
+from pathlib import Path
 from typing import Any
 
 from schnitzel_stream.cli import _common
+from schnitzel_stream.errors import SchnitzelError
+
+EXIT_CONFIG = 78
+log = logging.getLogger("schnitzel_stream.cli")
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -30,6 +42,20 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="write the run report (per-node counters) to PATH at exit",
     )
+    group.add_argument(
+        "--status-interval",
+        type=float,
+        default=argparse.SUPPRESS,
+        metavar="S",
+        help="log a status line with every node's counters every S seconds (default 30; 0 = never)",
+    )
+    group.add_argument(
+        "--stop-timeout",
+        type=float,
+        default=argparse.SUPPRESS,
+        metavar="S",
+        help="on stop, let in-flight packets drain for up to S seconds (default 3)",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -45,5 +71,86 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run_command)
 
 
+def _configure_logging(args: argparse.Namespace, logs_dir: str) -> None:
+    from schnitzel_stream.runtime import logs
+
+    log_file = _common.opt(args, "log_file")
+    target: Path | None = None
+    if log_file == "auto":
+        target = Path(logs_dir) / logs.LOG_FILE_NAME
+    elif log_file:
+        target = Path(log_file)
+    max_mb = getattr(args, "log_max_mb", None)
+    logs.configure(
+        level=_common.opt(args, "log_level", "info") or "info",
+        fmt="json" if _common.opt(args, "log_format") == "json" else "text",
+        file=target,
+        max_bytes=int((max_mb or 10) * 1024 * 1024),
+    )
+
+
 def run_command(args: argparse.Namespace) -> int:
-    raise NotImplementedError("run is being built")
+    """Validate the graph, run it, and return the exit code."""
+    from schnitzel_stream.graph import report as validate_report
+    from schnitzel_stream.graph.validate import ValidateOptions, validate_path, validate_text
+
+    paths = _common.paths_from_args(args)
+    _configure_logging(args, str(paths.logs))
+    options = ValidateOptions.from_environment(paths=paths)
+    graph_path: str | None = getattr(args, "graph_path", None)
+    if graph_path:
+        graph, file_report = validate_path(graph_path, options)
+    else:
+        from schnitzel_stream.demo import DEMO_GRAPH_NAME, demo_graph
+
+        text = demo_graph().read_text(encoding="utf-8")
+        graph, file_report = validate_text(text, f"<embedded demo {DEMO_GRAPH_NAME}>", options)
+    if graph is None:
+        validate_report.render_text(validate_report.Report(files=(file_report,)), sys.stderr)
+        return EXIT_CONFIG
+    for problem in file_report.problems:  # warnings only: errors made the graph None
+        log.warning("%s", problem.one_line())
+
+    from schnitzel_stream.runtime import report as run_report
+    from schnitzel_stream.runtime import signals
+    from schnitzel_stream.runtime.inproc import Engine, EngineOptions
+
+    engine = Engine(
+        graph,
+        EngineOptions(
+            max_events=getattr(args, "max_events", None),
+            duration=getattr(args, "duration", None),
+            status_interval=getattr(args, "status_interval", 30.0),
+            drain_timeout=getattr(args, "stop_timeout", 3.0),
+        ),
+    )
+    restore = signals.install(engine)
+    report_path: str | None = getattr(args, "report_json", None)
+    try:
+        result = engine.run()
+    except SchnitzelError as error:
+        if report_path:
+            run_report.write(report_path, run_report.failed_to_start(graph, error))
+        raise
+    finally:
+        restore()
+    if report_path:
+        run_report.write(report_path, result.report)
+    _summarise(result.report)
+    if result.error is not None:
+        for problem in result.error.problems:
+            log.error("%s", problem.one_line())
+    return result.exit_code
+
+
+def _summarise(report: dict[str, Any]) -> None:
+    """Say where the packets went: one line per sink, with its file or URL when it has one."""
+    from schnitzel_stream.redact import mask_url
+
+    for node_id, node in report["nodes"].items():
+        if node["kind"] == "source":
+            continue
+        where = node.get("target")
+        if node["kind"] == "sink" or where:
+            suffix = f" -> {mask_url(where)}" if where else ""
+            log.info("%s (%s) received %d packets%s", node_id, node["plugin"], node["in"], suffix)

@@ -4,6 +4,9 @@
   ``stop()`` asks it to return soon; long waits inside ``run()`` should watch ``self.stopping``.
 - A **node** or **sink** has ``process(packet)``, which returns zero or more packets.
 - Every node has ``close()`` and ``metrics()``, which returns integer counters.
+- A node with time-driven work (a batch that must go out after a linger time) may define
+  ``tick()``, which returns packets to pass on; the engine calls it when the node's inbox
+  has been idle for a moment (about 0.1 s).
 
 Config arrives already validated against the node's JSON Schema (``SPEC.schema``) and with
 ``${...}`` references interpolated. The spec sits next to the node's code and is the only

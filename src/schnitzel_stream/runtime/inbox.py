@@ -17,6 +17,7 @@ Overflow policies, set per node under ``config.__runtime__``:
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -89,9 +90,14 @@ class Inbox:
             self._space.wait(_MAX_SLEEP)
         return True
 
-    def take(self, limit: int) -> list[Packet]:
-        """Remove up to ``limit`` packets, sleeping while empty; [] once closed and drained."""
+    def take(self, limit: int, idle: float | None = None) -> list[Packet] | None:
+        """Remove up to ``limit`` packets, sleeping while empty; [] once closed and drained.
+
+        With ``idle``, return ``None`` after that many seconds without a packet, so the
+        consumer can do time-driven work (flush a lingering batch) and come back.
+        """
         items = self._items
+        deadline = None if idle is None else time.monotonic() + idle
         while True:
             if items:
                 count = min(len(items), limit)
@@ -101,6 +107,8 @@ class Inbox:
                 return batch
             if self._closed or self._aborted:
                 return []
+            if deadline is not None and time.monotonic() >= deadline:
+                return None
             self._consumer_waiting = True
             if not items and not self._closed:
                 self._data.wait(_MAX_SLEEP)

@@ -250,9 +250,19 @@ class Engine:
         perf = time.perf_counter_ns
         monotonic = time.monotonic
         max_events = self.options.max_events if runner.is_sink else None
+        # Nodes with time-driven work (a batch that lingers) get tick() when idle.
+        tick: Callable[[], Iterable[Packet]] | None = getattr(runner.node, "tick", None)
+        idle = self.options.tick if tick is not None else None
         try:
             while True:
-                batch = take(batch_size)
+                batch = take(batch_size, idle)
+                if batch is None:
+                    assert tick is not None
+                    for output in tick():
+                        runner.n_out += 1
+                        for target in targets:
+                            target.put(output, aborted)
+                    continue
                 if not batch:
                     break
                 runner.busy = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ class NodeSnapshot:
     proc_ns: int
     inbox_depth: int
     extra: dict[str, int]
+    target: str | None = None
 
     @classmethod
     def of(cls, runner: _Runner) -> NodeSnapshot:
@@ -55,10 +57,12 @@ class NodeSnapshot:
             proc_ns=runner.proc_ns,
             inbox_depth=len(inbox) if inbox is not None else 0,
             extra=extra,
+            target=_target(runner.decl.config),
         )
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "target": self.target,
             "plugin": self.plugin,
             "kind": self.kind,
             "in": self.n_in,
@@ -69,6 +73,15 @@ class NodeSnapshot:
             "inbox_depth": self.inbox_depth,
             "metrics": dict(self.extra),
         }
+
+
+def _target(config: Mapping[str, Any]) -> str | None:
+    """Where a node reads or writes: its ``path`` or ``url`` setting, credentials masked."""
+    for key in ("path", "url"):
+        value = config.get(key)
+        if isinstance(value, str) and value:
+            return redact(value)
+    return None
 
 
 def status_line(nodes: list[NodeSnapshot], uptime: float) -> str:
@@ -118,6 +131,12 @@ def build(
         else [{"code": p.code, "message": redact(p.message)} for p in error.problems],
         "nodes": {node.node_id: node.as_dict() for node in runners},
     }
+
+
+def failed_to_start(graph: Graph, error: SchnitzelError) -> dict[str, Any]:
+    """The report of a run whose nodes could not even be built."""
+    now = datetime.now(UTC).timestamp()
+    return build(graph=graph, runners=[], reason="failed", started_wall=now, duration=0.0, error=error)
 
 
 def write(path: str, report: dict[str, Any]) -> None:
