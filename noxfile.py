@@ -297,3 +297,35 @@ def lock_export(session: nox.Session) -> None:
         session.error("uv export produced no hash-pinned requirements")
     (ROOT / TEMPLATE_LOCK).write_text(text, encoding="utf-8", newline="\n")
     session.log(f"wrote {TEMPLATE_LOCK}")
+
+
+@nox.session
+def chaos(session: nox.Session) -> None:
+    """Chaos scenarios against the real system, one at a time, ending with a summary table.
+
+    Kill and restart, backend faults and outage, camera outages, broker restart, disk full,
+    a corrupt queue, stop under load, the watchdog, and 20,000 fuzzed graphs.
+    ``SCHNITZEL_STREAM_CHAOS_SHORT=1`` bounds the pass to a few minutes (what .ci/run runs).
+    """
+    _sync(session)
+    short = os.environ.get("SCHNITZEL_STREAM_CHAOS_SHORT", "") not in ("", "0")
+    fuzz = "2000" if short else "20000"
+    args = session.posargs or ["tests/chaos", "tests/unit/test_fuzz_loader.py"]
+    session.run(
+        "pytest",
+        "-p",
+        "no:xdist",
+        "-s",
+        "-m",
+        "chaos or not soak",
+        *args,
+        env={"SCHNITZEL_STREAM_FUZZ_EXAMPLES": os.environ.get("SCHNITZEL_STREAM_FUZZ_EXAMPLES", fuzz)},
+    )
+
+
+@nox.session
+def soak(session: nox.Session) -> None:
+    """The synthetic durable graph in real time for SCHNITZEL_STREAM_SOAK_MINUTES (default 10),
+    sampling RSS, open descriptors and threads every 10 s; fails on growth."""
+    _sync(session)
+    session.run("pytest", "-p", "no:xdist", "-s", "-m", "soak", *(session.posargs or ["tests/soak"]))
