@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from schnitzel_stream.errors import ConfigError, DeliveryError, NodeError
+from schnitzel_stream.errors import ConfigError, DeliveryError
 from schnitzel_stream.nodes.mqtt import MqttSink
 from schnitzel_stream.packet import Packet
 from tests.support.net import free_port
@@ -122,12 +122,26 @@ def test_mqttv311_publishes_a_retained_message(
 
 
 def test_missing_topic_placeholder_is_a_clear_error(mosquitto: MosquittoBroker, make_sink: MakeSink) -> None:
-    sink = make_sink(mosquitto.url, topic="sites/{site}/{payload.camera}")
-    with pytest.raises(NodeError) as caught:
+    sink = make_sink(mosquitto.url, topic="sites/{site}/{payload.camera}", on_failure="error")
+    with pytest.raises(DeliveryError) as caught:
         sink.process(event(1))
     assert "{payload.camera}" in str(caught.value)
     assert "no payload key 'camera'" in str(caught.value)
-    assert caught.value.problems[0].path == "nodes.out.config.topic"
+
+
+def test_a_packet_that_cannot_fill_the_topic_goes_to_the_dead_letters_behind_a_queue(
+    mosquitto: MosquittoBroker, make_sink: MakeSink
+) -> None:
+    """Retrying can never fill the topic: raising would crash-loop on the same queued packet."""
+    sink = make_sink(mosquitto.url, topic="sites/{site}/{payload.camera}", forward=True)
+    queued = event(1, durable=True)
+    out = list(sink.process(queued))
+    assert len(out) == 1
+    assert "no payload key 'camera'" in out[0].meta["rejected"]["reason"]
+    assert sink.metrics()["dead_lettered"] == 1
+    live = list(sink.process(event(2)))
+    assert live == []
+    assert sink.metrics()["dropped"] == 1
 
 
 def test_broker_restart_loses_nothing_that_was_forwarded(

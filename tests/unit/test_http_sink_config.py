@@ -107,7 +107,9 @@ def test_defaults_keep_the_design_this_project_comes_from() -> None:
     for name, prop in SCHEMA["properties"].items():
         if "default" in prop and name not in derived:
             assert getattr(settings, name) == (
-                frozenset(prop["default"]) if name == "retry_on_status" else prop["default"]
+                frozenset(prop["default"])
+                if name in ("retry_on_status", "reject_status")
+                else prop["default"]
             ), name
 
 

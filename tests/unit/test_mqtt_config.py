@@ -13,10 +13,12 @@ import pytest
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError
+from schnitzel_stream.nodes._delivery import came_from_queue
+from schnitzel_stream.nodes._delivery import resolve as resolve_on_failure
 from schnitzel_stream.nodes._mqtt_config import default_client_id, parse_settings
 from schnitzel_stream.nodes._mqtt_schema import SCHEMA
 from schnitzel_stream.nodes._mqtt_topic import TopicError, TopicTemplate
-from schnitzel_stream.nodes.mqtt import MqttSink, came_from_queue, resolve_on_failure
+from schnitzel_stream.nodes.mqtt import MqttSink
 from schnitzel_stream.nodes.registry import resolve
 from schnitzel_stream.packet import Packet
 
@@ -312,19 +314,23 @@ def test_bad_templates(template: str, static: dict[str, Any] | None, fragment: s
 
 
 @pytest.mark.parametrize(
-    ("policy", "durable", "resolved"),
+    ("policy", "durable", "permanent", "resolved"),
     [
-        pytest.param("auto", True, "keep", id="auto-queue"),
-        pytest.param("auto", False, "drop", id="auto-live"),
-        pytest.param("error", True, "error", id="error"),
-        pytest.param("drop", True, "drop", id="drop-even-from-queue"),
-        pytest.param("keep", False, "keep", id="keep"),
+        pytest.param("auto", True, False, "keep", id="auto-queue-transient"),
+        pytest.param("auto", True, True, "dead_letter", id="auto-queue-rejected"),
+        pytest.param("auto", False, False, "drop", id="auto-live"),
+        pytest.param("auto", False, True, "drop", id="auto-live-rejected"),
+        pytest.param("error", True, True, "error", id="error"),
+        pytest.param("drop", True, False, "drop", id="drop-even-from-queue"),
+        pytest.param("keep", False, True, "keep", id="keep"),
+        pytest.param("dead_letter", True, False, "dead_letter", id="dead-letter-queue"),
+        pytest.param("dead_letter", False, True, "drop", id="dead-letter-without-queue"),
     ],
 )
-def test_on_failure_resolution(policy: Any, durable: bool, resolved: str) -> None:
+def test_on_failure_resolution(policy: Any, durable: bool, permanent: bool, resolved: str) -> None:
     item = packet(durable={"queue": "sqlite", "seq": 4}) if durable else packet()
     assert came_from_queue(item) is durable
-    assert resolve_on_failure(policy, item) == resolved
+    assert resolve_on_failure(policy, item, permanent=permanent) == resolved
 
 
 def test_durable_meta_without_seq_is_not_from_a_queue() -> None:

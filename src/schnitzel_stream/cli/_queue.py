@@ -1,4 +1,4 @@
-"""``schnitzel-stream queue stats|peek|purge PATH``: look into a durable queue file.
+"""``schnitzel-stream queue stats|peek|purge|requeue-dead PATH``: look into a durable queue file.
 
 ``stats`` and ``peek`` open the file read-only: they never lease, quarantine or change it,
 so they are safe next to a running service. A missing or corrupt file is a one-line error
@@ -45,6 +45,9 @@ def register(subparsers: Any) -> None:
         "--limit", type=_positive, default=10, metavar="N", help="how many packets (default: 10)"
     )
     peek.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    peek.add_argument(
+        "--dead", action="store_true", help="show the dead letters (packets a receiver rejected for good)"
+    )
     peek.set_defaults(handler=peek_command)
 
     purge = actions.add_parser(
@@ -55,7 +58,19 @@ def register(subparsers: Any) -> None:
     )
     purge.add_argument("path", metavar="PATH", help="the queue file")
     purge.add_argument("--yes", action="store_true", help="really delete every packet")
+    purge.add_argument("--dead", action="store_true", help="delete the dead letters instead of the queue")
     purge.set_defaults(handler=purge_command)
+
+    requeue = actions.add_parser(
+        "requeue-dead",
+        help="move every dead letter back into the queue (needs --yes)",
+        description="Move the dead letters (packets a receiver rejected for good, for example with a 4xx "
+        "answer) back into the queue, so they are delivered again once the cause is fixed. Stop the "
+        "service first. Refuses to run without --yes.",
+    )
+    requeue.add_argument("path", metavar="PATH", help="the queue file")
+    requeue.add_argument("--yes", action="store_true", help="really move the dead letters back")
+    requeue.set_defaults(handler=requeue_command)
 
 
 def _positive(text: str) -> int:
@@ -97,6 +112,7 @@ def stats_command(args: argparse.Namespace) -> int:
         ("oldest age", _age(found.oldest_age_sec)),
         ("file", f"{found.file_bytes} bytes"),
         ("wal", f"{found.wal_bytes} bytes"),
+        ("dead", f"{found.dead} dead letters" + (" (see: queue peek --dead)" if found.dead else "")),
     ]
     for label, value in lines:
         sys.stdout.write(f"{label:<11}{value}\n")
@@ -106,7 +122,7 @@ def stats_command(args: argparse.Namespace) -> int:
 def peek_command(args: argparse.Namespace) -> int:
     from schnitzel_stream.state.sqlite_queue import peek_queue
 
-    rows = peek_queue(args.path, args.limit)
+    rows = peek_queue(args.path, args.limit, dead=args.dead)
     now = time.time()
     if args.format == "json":
         items = [
@@ -124,7 +140,7 @@ def peek_command(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
         return 0
     if not rows:
-        sys.stdout.write("the queue is empty\n")
+        sys.stdout.write("there are no dead letters\n" if args.dead else "the queue is empty\n")
         return 0
     sys.stdout.write(
         f"{'seq':>8}  {'enqueued':<20}  {'tries':>5}  {'state':<7}  {'kind':<10}  {'bytes':>6}  key\n"
@@ -139,13 +155,28 @@ def peek_command(args: argparse.Namespace) -> int:
 
 
 def purge_command(args: argparse.Namespace) -> int:
+    what = "dead letter" if args.dead else "packet"
     if not args.yes:
         raise UsageError(
-            f"purge deletes every packet in {args.path}; run it again with --yes to do so",
+            f"purge deletes every {what} in {args.path}; run it again with --yes to do so",
             code="usage",
         )
     from schnitzel_stream.state.sqlite_queue import purge_queue
 
-    removed = purge_queue(args.path)
-    sys.stdout.write(f"removed {removed} packets from {args.path}\n")
+    removed = purge_queue(args.path, dead=args.dead)
+    sys.stdout.write(f"removed {removed} {what}s from {args.path}\n")
+    return 0
+
+
+def requeue_command(args: argparse.Namespace) -> int:
+    if not args.yes:
+        raise UsageError(
+            f"requeue-dead moves every dead letter of {args.path} back into the queue; "
+            "stop the service and run it again with --yes to do so",
+            code="usage",
+        )
+    from schnitzel_stream.state.sqlite_queue import requeue_dead
+
+    moved = requeue_dead(args.path)
+    sys.stdout.write(f"moved {moved} dead letters back into {args.path}\n")
     return 0

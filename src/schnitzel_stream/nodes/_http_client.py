@@ -42,6 +42,7 @@ class HttpCounters:
     failures: int = 0
     dropped: int = 0
     kept: int = 0
+    dead_lettered: int = 0
     interrupted: int = 0
     budget_waits: int = 0
     status_2xx: int = 0
@@ -76,6 +77,9 @@ class Delivery:
     reason: str
     status: int | None = None
     interrupted: bool = False
+    #: The receiver refused this packet itself (a status in ``reject_status``): retrying
+    #: can never succeed, so behind a queue it goes to the dead letters.
+    rejected: bool = False
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -167,7 +171,8 @@ class HttpClient:
             if not last.retryable:
                 # The backend answered; it is up, it just refuses this request.
                 self._mark_healthy()
-                return Delivery(False, attempts, last.reason, last.status)
+                rejected = last.status is not None and last.status in settings.reject_status
+                return Delivery(False, attempts, last.reason, last.status, rejected=rejected)
             self._mark_failing(last.reason)
             if settings.retry_max_attempts and attempts >= settings.retry_max_attempts:
                 return Delivery(False, attempts, last.reason, last.status)

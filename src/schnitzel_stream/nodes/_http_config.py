@@ -15,12 +15,14 @@ from urllib.parse import urlsplit
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError, Problem
+from schnitzel_stream.nodes._delivery import ON_FAILURE_CHOICES, ON_FAILURE_DESCRIPTION, OnFailure
 
 Method = Literal["POST", "PUT"]
 BodyMode = Literal["payload", "packet"]
-OnFailure = Literal["error", "drop", "keep", "auto"]
 
 DEFAULT_RETRY_ON_STATUS: tuple[int, ...] = (408, 425, 429, 500, 502, 503, 504)
+#: 4xx answers that refuse the packet itself (not the configuration): dead letters behind a queue.
+DEFAULT_REJECT_STATUS = (400, 409, 410, 413, 422)
 _ENV_NAME = "^[A-Za-z_][A-Za-z0-9_]*$"
 
 #: Header names whose literal values are treated as secrets (matched case-insensitively).
@@ -210,16 +212,25 @@ SCHEMA: dict[str, Any] = {
             "examples": [200, 50],
         },
         "on_failure": {
-            "enum": ["auto", "error", "drop", "keep"],
+            "enum": list(ON_FAILURE_CHOICES),
             "title": "On final failure",
-            "description": (
-                "What happens to a packet that could not be delivered. 'error' stops the graph "
-                "(non-zero exit); 'drop' counts and logs it; 'keep' does not forward it, so it stays "
-                "unacknowledged in the queue, which delivers it again. 'auto' is 'keep' for packets "
-                "that came from a durable queue and 'drop' for all others."
-            ),
+            "description": ON_FAILURE_DESCRIPTION,
             "default": "auto",
-            "examples": ["auto", "error"],
+            "examples": ["auto", "error", "dead_letter"],
+        },
+        "reject_status": {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 400, "maximum": 499},
+            "uniqueItems": True,
+            "title": "Statuses that reject a packet",
+            "description": (
+                "4xx answers that mean the receiver refused this packet's content, so retrying can "
+                "never succeed; behind a queue such packets go to the dead letters (on_failure auto). "
+                "Other 4xx answers (401, 403, 404, ...) point at the configuration, not the packet, "
+                "and are handled like a transient failure."
+            ),
+            "default": [400, 409, 410, 413, 422],
+            "examples": [[400, 409, 410, 413, 422], [400, 422]],
         },
         "max_response_bytes": {
             "type": "integer",
@@ -256,6 +267,7 @@ class HttpSinkSettings:
     retry_backoff_sec: float = 1.0
     retry_backoff_max_sec: float = 10.0
     retry_on_status: frozenset[int] = frozenset(DEFAULT_RETRY_ON_STATUS)
+    reject_status: frozenset[int] = frozenset(DEFAULT_REJECT_STATUS)
     retry_budget_per_sec: float = 5.0
     forward: bool = False
     batch_max: int = 1
@@ -358,6 +370,7 @@ def parse_settings(
         retry_backoff_sec=backoff,
         retry_backoff_max_sec=max(backoff, float(config.get("retry_backoff_max_sec", 10.0))),
         retry_on_status=frozenset(int(s) for s in config.get("retry_on_status", DEFAULT_RETRY_ON_STATUS)),
+        reject_status=frozenset(int(s) for s in config.get("reject_status", DEFAULT_REJECT_STATUS)),
         retry_budget_per_sec=float(config.get("retry_budget_per_sec", 5.0)),
         forward=bool(config.get("forward", False)),
         batch_max=max(1, int(config.get("batch_max", 1))),

@@ -18,11 +18,11 @@ from urllib.parse import unquote, urlsplit
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError, Problem
+from schnitzel_stream.nodes._delivery import OnFailure
 from schnitzel_stream.nodes._mqtt_schema import MAX_CLIENT_ID, URL_PATTERN
 from schnitzel_stream.nodes._mqtt_topic import TopicError, TopicTemplate
 
 BodyMode = Literal["payload", "packet"]
-OnFailure = Literal["auto", "error", "drop", "keep"]
 Protocol = Literal["mqttv5", "mqttv311"]
 
 _URL = re.compile(URL_PATTERN)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from schnitzel_stream.nodes._delivery import ON_FAILURE_CHOICES, ON_FAILURE_DESCRIPTION
+
 _ENV_NAME = "^[A-Za-z_][A-Za-z0-9_]*$"
 #: ``mqtt://[user[:password]@]host:port`` with a required port; ``${`` leaves a URL that comes
 #: whole from the environment to the runtime check.
@@ -220,12 +222,11 @@ SCHEMA: dict[str, Any] = {
             examples=[False, True],
         ),
         "on_failure": _choice(
-            ["auto", "error", "drop", "keep"],
+            list(ON_FAILURE_CHOICES),
             "On failure",
-            "What happens to a packet that was not delivered within publish_timeout_sec, or that the "
-            "broker refused. 'error' stops the graph; 'drop' counts and logs it; 'keep' does not "
-            "forward it, so it stays unacknowledged in the queue, which delivers it again. 'auto' is "
-            "'keep' for packets that came from a durable queue and 'drop' for all others.",
+            "Applies to a packet that was not delivered within publish_timeout_sec or that the broker "
+            "refused (transient), and to one that cannot be published at all: its topic placeholders "
+            "cannot be filled or its payload is not JSON (rejected). " + ON_FAILURE_DESCRIPTION,
             "auto",
         ),
     },

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream.errors import NodeError, Problem, QueueError, QueueFullError
 from schnitzel_stream.nodes import _durable_sqlite_schema as schema
+from schnitzel_stream.nodes._delivery import rejection_of
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Source
 from schnitzel_stream.packet import Packet
 
@@ -237,6 +238,8 @@ class SqliteQueueAckSink(Node):
     """Acknowledge ``meta[meta_key].seq``, removing the row from the queue at ``path``.
 
     Put it after the sink that delivers, so a row is acknowledged only after it succeeded.
+    A packet that sink marked as rejected for good (``meta["rejected"]``, see
+    ``nodes/_delivery``) is moved to the queue's dead letters instead, and not forwarded.
     """
 
     _PLUGIN = "sqlite_queue_ack"
@@ -254,7 +257,12 @@ class SqliteQueueAckSink(Node):
 
     def process(self, packet: Packet) -> Iterable[Packet]:
         seq = self._seq_of(packet)
+        rejected = rejection_of(packet)
         try:
+            if rejected is not None:
+                if not self._queue.dead_letter(seq, rejected, stop=self.interrupted):
+                    self._already_gone += 1
+                return ()
             if not self._queue.ack(seq, stop=self.interrupted):
                 self._already_gone += 1
         except QueueFullError as exc:

@@ -10,12 +10,13 @@ Delivery, in short:
   by ``retry_backoff_max_sec``), and spend from a per-sink retry budget (see ``_http_client``).
 - ``forward: true`` passes a packet on only after it was delivered; that is how
   ``sqlite_queue_ack`` follows this sink (queue source -> http_sink -> ack).
-- A packet that cannot be delivered meets its ``on_failure`` policy: ``error`` raises
-  :class:`DeliveryError` (the graph stops, non-zero exit), ``drop`` counts and logs it,
-  ``keep`` does not forward it so it stays unacknowledged and the queue delivers it again.
-  ``auto`` (the default) is ``keep`` for packets that came from a durable queue (their
-  ``meta["durable"]`` carries a ``seq``) and ``drop`` otherwise. Behind a queue ``drop``
-  does not forward either, so prefer ``auto``/``keep`` there.
+- A packet that cannot be delivered meets its ``on_failure`` policy (``_delivery``):
+  ``error`` raises :class:`DeliveryError` (the graph stops, non-zero exit), ``drop`` counts
+  and logs it, ``keep`` does not forward it so it stays unacknowledged and the queue delivers
+  it again, ``dead_letter`` forwards it marked as rejected so ``sqlite_queue_ack`` moves it
+  to the queue's dead letters. ``auto`` (the default), for packets from a durable queue, keeps
+  them when retries ran out and dead-letters them when the backend rejected the packet itself
+  (a status in ``reject_status``, or a payload that is not JSON); other packets are dropped.
 
 Batch mode (``batch_max > 1``) buffers packets and sends a JSON array when the batch is full or
 its oldest packet has waited ``batch_linger_ms``. A small timer thread sends lingering batches
@@ -36,15 +37,14 @@ from urllib.parse import quote
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import DeliveryError, Problem
+from schnitzel_stream.nodes import _delivery
 from schnitzel_stream.nodes._http_client import Delivery, HttpClient, HttpCounters
-from schnitzel_stream.nodes._http_config import SCHEMA, HttpSinkSettings, OnFailure, parse_settings
+from schnitzel_stream.nodes._http_config import SCHEMA, HttpSinkSettings, parse_settings
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
 from schnitzel_stream.packet import Packet
 
 _log = logging.getLogger("schnitzel_stream.nodes.http")
 
-#: The queue nodes' default ``meta_key``; a packet carrying it with a ``seq`` came from a queue.
-DURABLE_META_KEY = "durable"
 #: How long close() may spend sending what is still buffered.
 CLOSE_GRACE_SEC = 5.0
 
@@ -62,15 +62,6 @@ def _header_key(key: str) -> str:
     if key.isascii() and key.isprintable() and "," not in key:
         return key
     return quote(key, safe="")
-
-
-def came_from_queue(packet: Packet) -> bool:
-    """True when the packet was delivered by a durable queue source (and awaits an ack)."""
-    durable = packet.meta.get(DURABLE_META_KEY)
-    if not isinstance(durable, Mapping):
-        return False
-    seq = durable.get("seq")
-    return isinstance(seq, int) and not isinstance(seq, bool)
 
 
 class HttpJsonSink(Node):
@@ -168,7 +159,10 @@ class HttpJsonSink(Node):
             body = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
         except (TypeError, ValueError) as exc:
             with self._send_lock:
-                self._give_up([packet], f"payload is not JSON-portable ({type(exc).__name__})", 0)
+                reason = f"payload is not JSON-portable ({type(exc).__name__})"
+                forwarded = self._give_up([packet], reason, 0, permanent=True)
+            with self._lock:
+                self._ready.extend(forwarded)
             return None
         return _Item(packet, body, _header_key(packet.idempotency_key), time.monotonic())
 
@@ -247,31 +241,44 @@ class HttpJsonSink(Node):
             headers[settings.idempotency_header] = ",".join(item.key for item in items)
         result = self._client.deliver(body, headers)
         if not result.ok:
-            self._give_up([item.packet for item in items], result.reason, result.attempts, result)
-            return []
+            packets = [item.packet for item in items]
+            return self._give_up(
+                packets, result.reason, result.attempts, permanent=result.rejected, result=result
+            )
         self._counters.sent += len(items)
         if not settings.forward:
             return []
         info = {"node_id": self.node_id, "status": result.status, "attempts": result.attempts}
         return [item.packet.with_meta(http=info) for item in items]
 
-    def _policy(self, packet: Packet) -> OnFailure:
-        policy = self._settings.on_failure
-        if policy == "auto":
-            return "keep" if came_from_queue(packet) else "drop"
-        return policy
-
     def _give_up(
-        self, packets: list[Packet], reason: str, attempts: int, result: Delivery | None = None
-    ) -> None:
-        """Apply the ``on_failure`` policy to packets that could not be delivered."""
+        self,
+        packets: list[Packet],
+        reason: str,
+        attempts: int,
+        *,
+        permanent: bool,
+        result: Delivery | None = None,
+    ) -> list[Packet]:
+        """Apply ``on_failure`` to packets that were not delivered; returns those to forward.
+
+        Dead letters are forwarded marked as rejected, so that ``sqlite_queue_ack`` moves them
+        to the queue's dead letters; without ``forward`` nothing would, so they are kept.
+        """
         counters = self._counters
-        counts = {"error": 0, "drop": 0, "keep": 0}
+        counts = {"error": 0, "drop": 0, "keep": 0, "dead_letter": 0}
+        forwarded: list[Packet] = []
         for packet in packets:
-            counts[self._policy(packet)] += 1
+            outcome = _delivery.resolve(self._settings.on_failure, packet, permanent=permanent)
+            if outcome == "dead_letter" and not self._settings.forward:
+                outcome = "keep"
+            if outcome == "dead_letter":
+                forwarded.append(_delivery.mark_rejected(packet, self.node_id, redact.redact(reason)))
+            counts[outcome] += 1
         counters.failures += len(packets)
         counters.dropped += counts["drop"]
         counters.kept += counts["keep"]
+        counters.dead_lettered += counts["dead_letter"]
         if result is not None and result.interrupted:
             counters.interrupted += len(packets)
         what = (
@@ -279,9 +286,10 @@ class HttpJsonSink(Node):
             f"after {attempts} attempt(s): {reason}"
         )
         _log.warning(
-            "%s (kept for redelivery: %d, dropped: %d, fatal: %d)",
+            "%s (kept for redelivery: %d, dead letters: %d, dropped: %d, fatal: %d)",
             redact.redact(what),
             counts["keep"],
+            counts["dead_letter"],
             counts["drop"],
             counts["error"],
         )
@@ -291,9 +299,10 @@ class HttpJsonSink(Node):
                     code="http.delivery-failed",
                     message=redact.redact(what),
                     path=f"nodes.{self.node_id}",
-                    hint="on_failure is 'error'; use 'keep' behind a queue or 'drop' to carry on",
+                    hint="on_failure is 'error'; use 'auto' behind a queue or 'drop' to carry on",
                 )
             )
+        return forwarded
 
 
 HTTP_SINK_SPEC = NodeSpec(

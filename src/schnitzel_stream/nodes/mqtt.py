@@ -27,11 +27,12 @@ import json
 import logging
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import DeliveryError, NodeError, Problem
-from schnitzel_stream.nodes._mqtt_config import MqttSettings, OnFailure, parse_settings
+from schnitzel_stream.nodes import _delivery
+from schnitzel_stream.nodes._mqtt_config import MqttSettings, parse_settings
 from schnitzel_stream.nodes._mqtt_link import MqttLink
 from schnitzel_stream.nodes._mqtt_schema import SCHEMA
 from schnitzel_stream.nodes._mqtt_topic import TopicError
@@ -40,23 +41,7 @@ from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet
 
 log = logging.getLogger("schnitzel_stream.nodes.mqtt")
 
-#: ``meta`` key that the durable queue source sets (``{"seq": ..., ...}``) on every packet.
-DURABLE_META_KEY = "durable"
-
-_COUNTERS = ("published", "acked", "failures", "dropped", "kept")
-
-
-def came_from_queue(packet: Packet) -> bool:
-    """True when a durable queue delivered ``packet`` and will deliver it again unless acknowledged."""
-    durable = packet.meta.get(DURABLE_META_KEY)
-    return isinstance(durable, Mapping) and isinstance(durable.get("seq"), int)
-
-
-def resolve_on_failure(policy: OnFailure, packet: Packet) -> Literal["error", "drop", "keep"]:
-    """``auto`` is ``keep`` for packets from a durable queue and ``drop`` for all others."""
-    if policy == "auto":
-        return "keep" if came_from_queue(packet) else "drop"
-    return policy
+_COUNTERS = ("published", "acked", "failures", "dropped", "kept", "dead_lettered")
 
 
 class MqttSink(Node):
@@ -80,17 +65,16 @@ class MqttSink(Node):
         try:
             topic = settings.topic.render(packet)
         except TopicError as exc:
-            # The template or topic_vars do not fit the data: retrying cannot help.
-            raise NodeError(
-                Problem(
-                    "mqtt.topic",
-                    f"node {self.node_id!r} (mqtt_sink): {exc}",
-                    f"nodes.{self.node_id}.config.topic",
-                )
-            ) from None
+            # The packet does not fit the topic template: retrying can never help, and raising
+            # would crash-loop on the same packet behind a queue. It is rejected instead.
+            return self._give_up(packet, settings.topic.text, f"topic: {exc}", permanent=True)
+        try:
+            body = self._body(packet)
+        except NodeError as exc:
+            return self._give_up(packet, topic, exc.problems[0].message, permanent=True)
         result = self._link.publish(
             topic,
-            self._body(packet),
+            body,
             idempotency_key=packet.idempotency_key,
             interrupted=self.interrupted,
             beat=self._beat,
@@ -100,7 +84,7 @@ class MqttSink(Node):
             if settings.qos == 1:
                 self._counts["acked"] += 1
             return (packet,) if settings.forward else ()
-        return self._give_up(packet, topic, result.reason)
+        return self._give_up(packet, topic, result.reason, permanent=False)
 
     def _beat(self) -> None:
         # Waiting for the broker is deliberate, not a hang: tell the engine's watchdog.
@@ -126,19 +110,25 @@ class MqttSink(Node):
             ) from None
         return text.encode("utf-8")
 
-    def _give_up(self, packet: Packet, topic: str, reason: str) -> Iterable[Packet]:
+    def _give_up(self, packet: Packet, topic: str, reason: str, *, permanent: bool) -> Iterable[Packet]:
         self._counts["failures"] += 1
-        policy = resolve_on_failure(self.settings.on_failure, packet)
+        policy = _delivery.resolve(self.settings.on_failure, packet, permanent=permanent)
+        if policy == "dead_letter" and not self.settings.forward:
+            policy = "keep"  # only a forwarded packet reaches sqlite_queue_ack
         message = redact.redact(
             f"node {self.node_id!r} (mqtt_sink): packet {packet.idempotency_key} for topic {topic!r} "
             f"was not delivered to {self.settings.display_url}: {reason}"
         )
         if policy == "error":
             raise DeliveryError(Problem("mqtt.delivery", message, f"nodes.{self.node_id}"))
+        if policy == "dead_letter":
+            self._counts["dead_lettered"] += 1
+            log.warning("%s; rejected for good, to the dead letters", message)
+            return (_delivery.mark_rejected(packet, self.node_id, redact.redact(reason)),)
         if policy == "keep":
             self._counts["kept"] += 1
             log.warning("%s; kept (not forwarded), so the queue delivers it again", message)
-            if not came_from_queue(packet) and not self._warned_keep:
+            if not _delivery.came_from_queue(packet) and not self._warned_keep:
                 self._warned_keep = True
                 log.warning(
                     "node %r (mqtt_sink): on_failure is 'keep' but packets do not come from a durable "

@@ -53,7 +53,20 @@ CREATE TRIGGER IF NOT EXISTS queue_totals_delete AFTER DELETE ON queue BEGIN
     UPDATE queue_totals SET rows = rows - 1, bytes = bytes - OLD.size WHERE id = 0;
 END;
 """
-_TABLES = frozenset({"queue", "queue_totals", "sqlite_sequence"})
+#: The dead letters: rows a receiver rejected for good, kept for the operator.
+DEAD_TABLE = """
+CREATE TABLE IF NOT EXISTS dead (
+    seq INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    packet TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    enqueued_at REAL NOT NULL,
+    attempts INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    failed_at REAL NOT NULL
+);
+"""
+_TABLES = frozenset({"queue", "queue_totals", "sqlite_sequence", "dead"})
 _COLUMNS = ("seq", "key", "packet", "size", "enqueued_at", "lease_until", "attempts")
 
 
@@ -147,7 +160,7 @@ def _prepare(conn: sqlite3.Connection, path: Path, synchronous: Synchronous) -> 
     # so that two processes opening a new file at once cannot interleave.
     conn.execute("BEGIN IMMEDIATE")
     try:
-        for statement in _split_script(_SCHEMA):
+        for statement in _split_script(_SCHEMA + DEAD_TABLE):
             conn.execute(statement)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         # The totals are derived data: recount them once per open, so that they can never drift.

@@ -122,6 +122,9 @@ class QueueStats:
     dropped_oldest: int = 0
     disk_full: int = 0
     quarantined: int = 0
+    dead_lettered: int = 0
+    #: Rows in the dead-letter table (all of them, not just this object's).
+    dead: int = 0
 
     def as_metrics(self) -> dict[str, int]:
         """Integer counters; the oldest age in milliseconds (0 for an empty queue)."""

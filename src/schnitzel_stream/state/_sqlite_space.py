@@ -82,11 +82,14 @@ class SpaceKeeper:
                             Problem(code="queue.io", message=f"queue {queue.path}: {exc}")
                         ) from None
                     error = self._note_disk_full(exc)
-                    if queue.options.on_full == "drop_oldest":
-                        if self._drop_for_disk(drop):
-                            drop *= 2
-                            continue
-                        raise error from None
+                    if queue.options.on_full == "drop_oldest" and self._drop_for_disk(drop):
+                        drop *= 2
+                        continue
+                    # Nothing could be dropped: the queue is empty, or the disk is so full that
+                    # SQLite cannot even write the DELETE (it goes to the WAL first). Failing the
+                    # node here would crash-loop the service until the disk has room (and trip
+                    # the service manager's start limit), so wait for space as `block` does.
+                    drop = _FIRST_DROP
                 except BaseException:
                     # Never leave the write lock held: the other side of the queue waits on it.
                     self._rollback()
@@ -141,7 +144,7 @@ class SpaceKeeper:
         else:
             queue._transaction(drop)
 
-    def _drop_oldest(self, rows: int, nbytes: int, reason: str) -> int:
+    def _drop_oldest(self, rows: int, nbytes: int, reason: str, *, record: bool = True) -> int:
         """Delete the oldest rows until ``rows`` rows and ``nbytes`` bytes are freed (in a transaction).
 
         Rows in the file go first; then, if that is not enough, the oldest of the buffer.
@@ -168,7 +171,7 @@ class SpaceKeeper:
             queue._pending_keys.pop(row.key, None)
             freed_rows += 1
             freed_bytes += row.size
-        if freed_rows:
+        if freed_rows and record:
             self._count_drops(freed_rows, reason)
         return freed_rows
 
@@ -195,11 +198,18 @@ class SpaceKeeper:
     def _drop_for_disk(self, count: int) -> bool:
         """Free space on a full disk by deleting the ``count`` oldest rows; False if none are left."""
         queue = self._queue
+        reason = "the disk is full"
         try:
-            dropped = queue._transaction(functools.partial(self._drop_oldest, count, 0, "the disk is full"))
+            # Counted after the commit: on a full disk the DELETE itself may fail and roll back.
+            dropped = queue._transaction(functools.partial(self._drop_oldest, count, 0, reason, record=False))
         except sqlite3.Error as exc:
-            log.error("queue %s: cannot delete rows to free space: %s", queue.path, exc)
+            # Once per episode: a waiting producer tries again every POLL_SEC.
+            (log.debug if self._waiting else log.error)(
+                "queue %s: cannot delete rows to free space: %s", queue.path, exc
+            )
             return False
+        if dropped:
+            self._count_drops(dropped, reason)
         return dropped > 0
 
     # -- helpers --------------------------------------------------------------------------
@@ -249,7 +259,7 @@ class SpaceKeeper:
                 raise error
         if not self._waiting:
             self._waiting = True
-            log.warning("%s; the producer waits for room (on_full: block)", error)
+            log.warning("%s; the producer waits for room", error)
         if stop is not None:
             if stop.wait(pause):
                 raise QueueFullError(

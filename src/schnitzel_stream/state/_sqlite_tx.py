@@ -36,7 +36,16 @@ INSERT = "INSERT INTO queue (key, packet, size, enqueued_at) VALUES (?, ?, ?, ?)
 _INSERT_AT = (
     "INSERT INTO queue (seq, key, packet, size, enqueued_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
-_COUNTERS = ("enqueued", "duplicates", "acked", "redelivered", "dropped_oldest", "disk_full", "quarantined")
+_COUNTERS = (
+    "enqueued",
+    "duplicates",
+    "acked",
+    "redelivered",
+    "dropped_oldest",
+    "disk_full",
+    "quarantined",
+    "dead_lettered",
+)
 
 
 @dataclass(slots=True)

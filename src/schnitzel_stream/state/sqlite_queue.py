@@ -32,7 +32,13 @@ from typing import Self
 from schnitzel_stream.errors import Problem, QueueError
 from schnitzel_stream.packet import Packet
 from schnitzel_stream.state._sqlite_file import Synchronous, log
-from schnitzel_stream.state._sqlite_inspect import QueueFileStats, inspect_queue, peek_queue, purge_queue
+from schnitzel_stream.state._sqlite_inspect import (
+    QueueFileStats,
+    inspect_queue,
+    peek_queue,
+    purge_queue,
+    requeue_dead,
+)
 from schnitzel_stream.state._sqlite_records import (
     OnFull,
     QueuedRow,
@@ -53,6 +59,7 @@ __all__ = [
     "inspect_queue",
     "peek_queue",
     "purge_queue",
+    "requeue_dead",
 ]
 
 _DELETE = "DELETE FROM queue WHERE seq = ?"
@@ -273,6 +280,34 @@ class SqliteQueue(QueueConnection):
             self._note_buffered()
         return removed
 
+    def dead_letter(self, seq: int, reason: str, *, stop: threading.Event | None = None) -> bool:
+        """Move a row that its receiver rejected for good to the dead-letter table.
+
+        Retrying such a row (a 4xx answer, a packet the sink cannot encode) can never
+        succeed, and keeping it would deliver it forever; deleting it would lose it. The
+        dead-letter table keeps it for the operator (``queue peek --dead``, ``queue
+        requeue-dead``). False when the row was gone already.
+        """
+        if self.group_commit:
+            self.flush()  # the row may still sit in the group-commit buffer
+        work = functools.partial(self._transaction, functools.partial(self._move_to_dead, seq, reason))
+        moved: bool = self._space.run(work, stop=stop)
+        if moved:
+            self._counts["dead_lettered"] += 1
+            log.error("queue %s: moved row %d to the dead letters: %s", self.path, seq, reason)
+        return moved
+
+    def _move_to_dead(self, seq: int, reason: str) -> bool:
+        moved = self._conn.execute(
+            "INSERT OR REPLACE INTO dead (seq, key, packet, size, enqueued_at, attempts, reason, failed_at) "
+            "SELECT seq, key, packet, size, enqueued_at, attempts, ?, ? FROM queue WHERE seq = ?",
+            (reason[:2000], time.time(), seq),
+        ).rowcount
+        if moved != 1:
+            return False
+        self._conn.execute(_DELETE, (seq,))
+        return True
+
     def release(self, seq: int) -> None:
         """End a lease early, so the row is delivered again at once."""
         update = functools.partial(
@@ -325,6 +360,7 @@ class SqliteQueue(QueueConnection):
                 oldest = conn.execute("SELECT enqueued_at FROM queue ORDER BY seq LIMIT 1").fetchone()
                 in_flight = self.count_in_flight()
                 pending = len(self._pending) + len(self._pending_acks)
+                dead = int(conn.execute("SELECT count(*) FROM dead").fetchone()[0])
             except sqlite3.Error as exc:
                 raise QueueError(Problem(code="queue.io", message=f"queue {self.path}: {exc}")) from None
         return QueueStats(
@@ -333,6 +369,7 @@ class SqliteQueue(QueueConnection):
             in_flight=in_flight,
             pending=pending,
             oldest_age_sec=max(0.0, time.time() - float(oldest[0])) if oldest else None,
+            dead=dead,
             **self._counts,
         )
 
