@@ -97,6 +97,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     backend: LocalBackend
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that gave up (read timeout on a "slow" answer) is expected, not worth a traceback.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive; every answer carries Content-Length
