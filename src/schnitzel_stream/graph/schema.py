@@ -9,7 +9,9 @@ Two uses, one source:
   against its own spec's schema (:func:`config_findings`), with compiled validators cached.
   Both are built by the same functions below, so they cannot drift apart.
 
-``jsonschema`` costs about 0.13 s to import, so it is imported only when validating.
+``jsonschema`` costs about 0.13 s to import, so it is imported only when a value is invalid
+or has no generated validator: a valid value is accepted by the fast path first (see
+:mod:`schnitzel_stream.graph._fast_path`), and jsonschema words the problems of the others.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from schnitzel_stream.graph._schema_errors import findings_for
+from schnitzel_stream.graph._fast_path import config_schema_name, fast_accepts
 from schnitzel_stream.graph.findings import Finding, JsonPath
 from schnitzel_stream.graph.model import DEFAULT_INBOX_MAX, OVERFLOW_POLICIES
 from schnitzel_stream.nodes.base import NodeSpec
@@ -280,11 +282,19 @@ def _validator(key: str, schema: Mapping[str, Any], *, check: bool = False) -> V
 
 def skeleton_findings(document: Any) -> list[Finding]:
     """Problems with the document outside node configs (all of them)."""
+    if fast_accepts("skeleton", document):
+        return []
+    from schnitzel_stream.graph._schema_errors import findings_for
+
     return findings_for(_validator("skeleton", skeleton_schema()), document, ())
 
 
 def runtime_findings(runtime: Any, base: JsonPath) -> list[Finding]:
     """Problems with a node's ``__runtime__`` mapping, located under ``base``."""
+    if fast_accepts("runtime", runtime):
+        return []
+    from schnitzel_stream.graph._schema_errors import findings_for
+
     return findings_for(_validator("runtime", RUNTIME_SCHEMA), runtime, base)
 
 
@@ -296,6 +306,11 @@ def config_findings(
     A third-party spec's schema is checked against the metaschema first, so a broken plugin
     schema is reported as such instead of escaping as an exception.
     """
+    fast = config_schema_name(spec) if builtin else None
+    if fast is not None and fast_accepts(fast, dict(config)):
+        return []
+    from schnitzel_stream.graph._schema_errors import findings_for
+
     key = f"{spec.target}#{id(spec.schema)}"
     try:
         validator = _validator(key, spec.schema, check=not builtin)

@@ -32,21 +32,26 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import DeliveryError, Problem
 from schnitzel_stream.nodes import _delivery
-from schnitzel_stream.nodes._http_client import Delivery, HttpClient, HttpCounters
 from schnitzel_stream.nodes._http_config import SCHEMA, HttpSinkSettings, parse_settings
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
 from schnitzel_stream.packet import Packet
 
+if TYPE_CHECKING:
+    from schnitzel_stream.nodes._http_client import Delivery
+
 _log = logging.getLogger("schnitzel_stream.nodes.http")
 
-#: How long close() may spend sending what is still buffered.
-CLOSE_GRACE_SEC = 5.0
+#: How long close() may spend sending what is still buffered. A graceful stop must end
+#: within 5 s: the engine drains for up to 3 s, so a lingering batch gets 1 s (+ the settle),
+#: and whatever is left stays unacknowledged in the queue for the next run.
+CLOSE_GRACE_SEC = 1.0
+_CLOSE_SETTLE_SEC = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,9 @@ class HttpJsonSink(Node):
     """POST packets (or batches of packets) as JSON to an HTTP endpoint."""
 
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
+        # Imported here: `validate` reads SPECS only, and the client pulls in email.utils and sockets.
+        from schnitzel_stream.nodes._http_client import HttpClient, HttpCounters
+
         super().__init__(node_id=node_id, config=config)
         self._settings: HttpSinkSettings = parse_settings(node_id, self.config)
         self._label = f"http_sink {node_id}"
@@ -124,8 +132,17 @@ class HttpJsonSink(Node):
         The engine interrupts only nodes whose worker is stuck, and a lingering batch may be
         retrying on the timer thread while the worker is idle: the grace bounds that, so a
         stop never hangs on a dead backend. What is left then meets ``on_failure``.
+
+        A node the engine already interrupted (its stop deadline passed) gets no grace: a
+        request still waiting for a slow backend holds the send lock for up to the read
+        timeout, and waiting for it would break the stop deadline. Unsent packets stay
+        unacknowledged in their queue.
         """
-        deadline = threading.Timer(CLOSE_GRACE_SEC, self.interrupt)
+        grace = 0.0 if self.interrupted.is_set() else CLOSE_GRACE_SEC
+        # After the grace's interrupt, a delivery in a backoff or budget wait returns at once;
+        # the settle lets it apply on_failure. Interrupted earlier, it has long done so.
+        ends = time.monotonic() + (grace + _CLOSE_SETTLE_SEC if grace else 0.0)
+        deadline = threading.Timer(grace, self.interrupt)
         deadline.daemon = True
         deadline.start()
         try:
@@ -133,11 +150,21 @@ class HttpJsonSink(Node):
                 self._closed = True
                 self._lock.notify_all()
             if self._timer is not None:
-                self._timer.join()
-            try:
-                self._flush(force=True)
-            except DeliveryError as exc:
-                _log.error("%s: %s", self._label, redact.redact(str(exc)))
+                self._timer.join(max(0.0, ends - time.monotonic()))
+            # Bounded: a request blocked in a read does not see `interrupted` until it times out.
+            if self._send_lock.acquire(timeout=max(0.0, ends - time.monotonic())):
+                self._send_lock.release()
+                try:
+                    self._flush(force=True)
+                except DeliveryError as exc:
+                    _log.error("%s: %s", self._label, redact.redact(str(exc)))
+            else:
+                _log.warning(
+                    "%s: stopping while a request is still in progress; it and %d buffered packet(s) "
+                    "were not sent (behind a queue they stay unacknowledged)",
+                    self._label,
+                    len(self._buffer),
+                )
             with self._lock:
                 if self._deferred is not None:
                     _log.error("%s: %s", self._label, redact.redact(str(self._deferred)))
