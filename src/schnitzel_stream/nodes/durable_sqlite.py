@@ -14,6 +14,7 @@ which is what the ack node acknowledges. One queue file has one consuming proces
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from schnitzel_stream.state.sqlite_queue import QueuedRow, QueueOptions, SqliteQueue
 
 log = logging.getLogger("schnitzel_stream.queue")
+#: What an unbounded wait on :class:`_WaitCountsAsAlive` means: Node.wait() needs a bound.
+_LONG_WAIT_SEC = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,26 @@ def _node_error(node: Node, plugin: str, error: QueueError) -> NodeError:
     )
 
 
+class _WaitCountsAsAlive(threading.Event):
+    """A node's ``interrupted`` event, waited on through :meth:`Node.wait`.
+
+    The queue waits on its ``stop`` event while there is no room (``on_full: block``, a full
+    disk). Handing it this instead of ``interrupted`` makes that wait count as alive, so the
+    engine's watchdog does not take a node that waits for room for a hung one (and systemd
+    does not kill a service that is correctly waiting for disk space).
+    """
+
+    def __init__(self, node: Node) -> None:
+        super().__init__()
+        self._node = node
+
+    def is_set(self) -> bool:
+        return self._node.interrupted.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._node.wait(_LONG_WAIT_SEC if timeout is None else timeout)
+
+
 class SqliteQueueSink(Node):
     """Enqueue every packet into the durable queue at ``path``; ``forward`` passes it on.
 
@@ -129,10 +152,11 @@ class SqliteQueueSink(Node):
         except QueueError as exc:
             raise _node_error(self, self._PLUGIN, exc) from None
         self._not_accepted = 0
+        self._stop = _WaitCountsAsAlive(self)
 
     def process(self, packet: Packet) -> Iterable[Packet]:
         try:
-            seq = self._queue.enqueue(packet, stop=self.interrupted)
+            seq = self._queue.enqueue(packet, stop=self._stop)
         except QueueFullError as exc:
             if not self.interrupted.is_set():
                 raise _node_error(self, self._PLUGIN, exc) from None
@@ -254,16 +278,17 @@ class SqliteQueueAckSink(Node):
         self._resolved = self._queue.path.resolve()
         self._same_path: dict[str, bool] = {}
         self._already_gone = 0
+        self._stop = _WaitCountsAsAlive(self)
 
     def process(self, packet: Packet) -> Iterable[Packet]:
         seq = self._seq_of(packet)
         rejected = rejection_of(packet)
         try:
             if rejected is not None:
-                if not self._queue.dead_letter(seq, rejected, stop=self.interrupted):
+                if not self._queue.dead_letter(seq, rejected, stop=self._stop):
                     self._already_gone += 1
                 return ()
-            if not self._queue.ack(seq, stop=self.interrupted):
+            if not self._queue.ack(seq, stop=self._stop):
                 self._already_gone += 1
         except QueueFullError as exc:
             if not self.interrupted.is_set():

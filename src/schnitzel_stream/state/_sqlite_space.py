@@ -6,7 +6,9 @@ produces) rolls the transaction back, so the file is never left half-written; a 
 buffer is still in memory and is written by the next attempt, so nothing the queue accepted
 is lost. Then:
 
-- ``drop_oldest`` deletes the oldest rows (more each time it is not enough) and retries;
+- ``drop_oldest`` deletes the oldest rows (more each time it is not enough) and retries; when
+  nothing can be deleted (an empty queue, or a disk too full even for the DELETE), it waits
+  like ``block``;
 - ``block`` waits, outside the lock, and retries until space returns, the caller's stop
   event is set, or its deadline passes (then :class:`QueueFullError`: not accepted).
 """
