@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["tests.support.secret_scan"]
+
 _SKIPPED: list[str] = []
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
+from schnitzel_stream import redact
 from schnitzel_stream.deploy.layout import SECRET_QUESTIONS
 from schnitzel_stream.errors import Problem
+from schnitzel_stream.graph.report import FileReport
 
 _SECRET_NAME = re.compile(r"(?i)(PASSWORD|PASSWD|TOKEN|SECRET|AUTH|CREDENTIAL|API_?KEY|PRIVATE)")
 #: A URL with a password in its userinfo that is not a ${...} reference.
@@ -111,6 +114,23 @@ def scan_graph(text: str, file: str, secrets: Mapping[str, str]) -> list[Problem
             )
         )
     return problems
+
+
+def masked_report(report: FileReport, secrets: Mapping[str, str]) -> FileReport:
+    """``report`` with every known secret value and URL password masked in its quoted source
+    and its messages: a report names where a secret leaked, it never repeats the secret."""
+
+    def mask(text: str) -> str:
+        for value in sorted(secrets, key=len, reverse=True):
+            text = text.replace(value, redact.MASK)
+        return redact.mask_url(text)
+
+    problems = tuple(
+        replace(problem, message=mask(problem.message), hint=mask(problem.hint) if problem.hint else None)
+        for problem in report.problems
+    )
+    source = mask(report.source) if report.source is not None else None
+    return replace(report, problems=problems, source=source)
 
 
 def _key_line(text: str, key: str) -> int | None:

@@ -97,7 +97,8 @@ def validate_deployment(root: str | Path, options: DeploymentOptions | None = No
         reports.append(service_report)
     reports.append(_root_report(base, answers, layout, options))
     reports.append(_lock_report(base, answers, layout, options))
-    return Report(files=tuple(reports))
+    # The text report quotes the offending line: a leaked secret must not be repeated there.
+    return Report(files=tuple(_secrets.masked_report(report, secrets) for report in reports))
 
 
 def _single(path: str, code: str, message: str, hint: str) -> Report:

@@ -14,6 +14,7 @@ Every stage reports all it finds, so an operator fixes a graph in one pass.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 from schnitzel_stream.errors import GraphError, Problem
 from schnitzel_stream.graph.checks import EdgeRef, NodeRef, check_graph
-from schnitzel_stream.graph.findings import Finding, format_path
+from schnitzel_stream.graph.findings import Finding, describe_value, format_path
 from schnitzel_stream.graph.interpolate import interpolate
 from schnitzel_stream.graph.load import SourceDocument, parse_text, read_text
 from schnitzel_stream.graph.model import Edge, Graph, NodeDecl, RuntimeOptions
@@ -29,11 +30,12 @@ from schnitzel_stream.graph.report import FileReport, Report
 from schnitzel_stream.graph.schema import RUNTIME_KEY, config_findings, runtime_findings, skeleton_findings
 from schnitzel_stream.nodes.base import Role
 from schnitzel_stream.nodes.registry import PluginError, Resolved, parse_allowlist, resolve
-from schnitzel_stream.paths import PathSet, resolve_paths
+from schnitzel_stream.paths import PATH_CLASSES, PathSet, resolve_paths
 
 ALLOWLIST_ENV = "SCHNITZEL_STREAM_PLUGIN_ALLOWLIST"
 GRAPH_SUFFIXES = (".yaml", ".yml")
 _ROLES: tuple[Role, ...] = ("source", "node", "sink")
+_REFERENCE_NAME = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,14 +286,33 @@ class _Analysis:
         for finding in config_findings(resolved.spec, result.value, at, builtin=resolved.builtin):
             if finding.path in result.unresolved:
                 continue  # the missing variable is the problem; its placeholder text is not
-            if finding.code == "schema.type" and finding.path in result.references:
-                finding = _with_hint(finding, "a value built from ${...} is always a string")
+            if finding.path in result.references:
+                # The value came from ${...}: the environment may hold a secret (a camera URL
+                # with its password), so the message names the reference, never the value.
+                finding = _naming_reference(finding, config, result.value, len(at))
+                if finding.code == "schema.type":
+                    finding = _with_hint(finding, "a value built from ${...} is always a string")
             self.findings.append(finding)
         return result.value, runtime
 
 
 def _with_hint(finding: Finding, hint: str) -> Finding:
     return Finding(finding.code, finding.message, finding.path, finding.severity, hint, finding.anchor)
+
+
+def _naming_reference(finding: Finding, raw: Any, interpolated: Any, depth: int) -> Finding:
+    """``finding`` with the interpolated string it quotes replaced by the ``${...}`` text it came from."""
+    for key in finding.path[depth:]:
+        try:
+            raw, interpolated = raw[key], interpolated[key]
+        except (KeyError, IndexError, TypeError):
+            return finding
+    if not isinstance(raw, str) or not isinstance(interpolated, str):
+        return finding
+    if all(name in PATH_CLASSES for name in _REFERENCE_NAME.findall(raw)):
+        return finding  # only ${state}/${config}/${logs}: directories, and showing them helps
+    message = finding.message.replace(describe_value(interpolated), f"the string built from {raw!r}")
+    return Finding(finding.code, message, finding.path, finding.severity, finding.hint, finding.anchor)
 
 
 def _locate(finding: Finding, document: SourceDocument) -> Problem:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import importlib
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -98,14 +99,30 @@ def is_allowed(module: str, allowlist: Iterable[str]) -> bool:
     """True when ``module`` equals an allowlist prefix or sits below it as a package.
 
     ``acme.nodes`` allows ``acme.nodes`` and ``acme.nodes.cam``, never ``acme.nodes_evil``.
-    Entries that are not well-formed dotted names allow nothing.
+    Entries that are not well-formed dotted names allow nothing, and neither do entries in the
+    standard library or in this package (see :func:`_reserved`).
     """
     for prefix in allowlist:
-        if not _DOTTED.fullmatch(prefix):
+        if not _DOTTED.fullmatch(prefix) or _reserved(prefix):
             continue
         if module == prefix or module.startswith(prefix + "."):
             return True
     return False
+
+
+def _reserved(module: str) -> str | None:
+    """Why ``module`` can never hold a plugin, or None.
+
+    Importing a module runs its code (``antigravity`` opens a web browser), and a graph's own
+    ``plugins.allow`` would otherwise let a graph file pick any module: so the standard library
+    and this package (whose nodes are reachable by their short names) are never plugin sources.
+    """
+    top = module.partition(".")[0]
+    if top in sys.stdlib_module_names or top in sys.builtin_module_names:
+        return "the Python standard library"
+    if top == BUILTIN_PACKAGE.partition(".")[0]:
+        return "schnitzel-stream itself (built-in nodes are reachable by their short names)"
+    return None
 
 
 def _closest(name: str, candidates: Iterable[str]) -> str | None:
@@ -156,6 +173,13 @@ def resolve(name: str, *, allowlist: Sequence[str] = (), import_external: bool =
             f"{name!r} is not a built-in node",
             did_you_mean(name, by_target),
         )
+    reserved = _reserved(module)
+    if reserved is not None:
+        raise PluginError(
+            "plugin.not-allowed",
+            f"plugin module {module!r} belongs to {reserved}, which is never a plugin source",
+            "a plugin is a class in an installed third-party package",
+        )
     if not is_allowed(module, allowlist):
         raise PluginError(
             "plugin.not-allowed",
@@ -170,6 +194,13 @@ def _resolve_external(target: str, *, import_external: bool) -> Resolved:
         spec = _spec_from_attributes(target, None)
         return Resolved(spec, builtin=False)
     cls = load_target(target)
+    if not any(callable(getattr(cls, method, None)) for method in ("process", "run")):
+        # An allowlisted module may hold other classes (helpers, exceptions): only a class
+        # with the node contract's process() or run() may be constructed by the engine.
+        raise PluginError(
+            "plugin.unknown",
+            f"{target!r} is not a node class: it has neither process() nor run()",
+        )
     existing = getattr(cls, "SPEC", None)
     spec = existing if isinstance(existing, NodeSpec) else _spec_from_attributes(target, cls)
     return Resolved(spec, builtin=False)
