@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-pytest_plugins = ["tests.support.secret_scan"]
+pytest_plugins = ["tests.support.secret_scan", "tests.chaos._figures"]
 
 _SKIPPED: list[str] = []
 
