@@ -20,10 +20,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet
+from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet, iso_from_ns
 from schnitzel_stream.redact import redact
 
 if TYPE_CHECKING:
@@ -325,22 +324,6 @@ def join_all(sessions: list[ReaderSession], *, cap_sec: float) -> bool:
     deadline = time.monotonic() + budget
     finished = [session.join(max(0.0, deadline - time.monotonic())) for session in sessions]
     return all(finished)
-
-
-# (second, "YYYY-MM-DDTHH:MM:SS") of the last stamp: frames arrive many times per second, and
-# formatting the date part once per second keeps the per-frame cost to one f-string.
-_iso_second: tuple[int, str] = (-1, "")
-
-
-def iso_from_ns(wall_ns: int) -> str:
-    """ISO-8601 UTC with milliseconds and a ``Z`` suffix, like :func:`packet.utc_now_iso`."""
-    global _iso_second
-    second, nanos = divmod(wall_ns, 1_000_000_000)
-    cached_second, prefix = _iso_second
-    if second != cached_second:
-        prefix = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        _iso_second = (second, prefix)  # one tuple assignment: safe across reader threads
-    return f"{prefix}.{nanos // 1_000_000:03d}Z"
 
 
 def frame_packet(
