@@ -4,10 +4,15 @@ Run with ``nox -s bench -- bench_rtsp.py`` or ``python benchmarks/bench_rtsp.py`
 GStreamer RTSP server (``ops/ci/rtsp_server.py`` under ``/usr/bin/python3``).
 
 1. Throughput and CPU: frames/s and process CPU seconds per frame of the source (both frame
-   modes) and of a bare read loop on the same stream, after the burst FFmpeg buffers while
-   probing. Targets: frames/s ratio >= 0.95, CPU ratio <= 1.1. Rounds alternate, and the
-   median is reported, because the machine is shared.
-2. Frame age with a consumer that needs 100 ms per frame on a 15 fps camera: the age since
+   modes, and with OpenCV's own decoder thread count) and of a bare read loop on the same
+   stream, after the burst FFmpeg buffers while probing. Targets: frames/s ratio >= 0.95,
+   CPU ratio <= 1.1 against the bare loop with OpenCV's defaults. "same decoder" compares
+   each source with a bare loop that uses the same decoder thread count: the cost of the
+   node itself. Rounds alternate, and the median is reported, because the machine is shared.
+2. Decoder latency: two captures of one shared stream, OpenCV's default decoder threads and
+   rtsp_camera's single thread, frames matched by content: how much later frame threading
+   hands out the same frame.
+3. Frame age with a consumer that needs 100 ms per frame on a 15 fps camera: the age since
    the read and the age behind the camera's live edge (from the stream timestamps), p50,
    p95 and max. Target: under 300 ms in latest-frame mode.
 """
@@ -15,8 +20,10 @@ GStreamer RTSP server (``ops/ci/rtsp_server.py`` under ``/usr/bin/python3``).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
@@ -61,8 +68,10 @@ def _measure(frames: Iterator[object], fps: int, seconds: float) -> Run:
     return Run(count, time.perf_counter() - wall, time.process_time() - cpu)
 
 
-def _bare_frames(url: str) -> Generator[object, None, None]:
-    capture = open_ffmpeg(url, options=rtsp_options("tcp"), open_timeout_sec=10, read_timeout_sec=5)
+def _bare_frames(url: str, threads: int | None = None) -> Generator[object, None, None]:
+    capture = open_ffmpeg(
+        url, options=rtsp_options("tcp"), open_timeout_sec=10, read_timeout_sec=5, decode_threads=threads
+    )
     if capture is None:
         raise SystemExit(f"bare loop: cannot open {url}")
     try:
@@ -75,9 +84,9 @@ def _bare_frames(url: str) -> Generator[object, None, None]:
         capture.release()
 
 
-def _source_frames(url: str, latest_frame: bool) -> Callable[[], Generator[object, None, None]]:
+def _source_frames(url: str, **config: object) -> Callable[[], Generator[object, None, None]]:
     def frames() -> Generator[object, None, None]:
-        source = OpenCvRtspSource(node_id="bench", config={"url": url, "latest_frame": latest_frame})
+        source = OpenCvRtspSource(node_id="bench", config={"url": url, **config})
         try:
             yield from source.run()
         finally:
@@ -87,12 +96,26 @@ def _source_frames(url: str, latest_frame: bool) -> Callable[[], Generator[objec
     return frames
 
 
+# Each contender, and the bare loop with the same decoder threads ("same decoder" column).
+_BARE = "bare cv2 loop"
+_BARE_ONE = "bare cv2 loop, 1 thread"
+_SAME_DECODER = {
+    _BARE: _BARE,
+    _BARE_ONE: _BARE_ONE,
+    "rtsp_camera latest_frame": _BARE_ONE,
+    "rtsp_camera every frame": _BARE_ONE,
+    "rtsp_camera decode_threads 0": _BARE,
+}
+
+
 def throughput(width: int, height: int, fps: int, seconds: float, rounds: int) -> None:
     with RtspServer(width=width, height=height, fps=fps) as server:
         contenders: dict[str, Callable[[], Generator[object, None, None]]] = {
-            "bare cv2 loop": lambda: _bare_frames(server.url),
-            "rtsp_camera latest_frame": _source_frames(server.url, True),
-            "rtsp_camera every frame": _source_frames(server.url, False),
+            _BARE: lambda: _bare_frames(server.url),
+            _BARE_ONE: lambda: _bare_frames(server.url, threads=1),
+            "rtsp_camera latest_frame": _source_frames(server.url),
+            "rtsp_camera every frame": _source_frames(server.url, latest_frame=False),
+            "rtsp_camera decode_threads 0": _source_frames(server.url, decode_threads=0),
         }
         results: dict[str, list[Run]] = {name: [] for name in contenders}
         for _ in range(rounds):
@@ -103,21 +126,64 @@ def throughput(width: int, height: int, fps: int, seconds: float, rounds: int) -
                 finally:
                     frames.close()
     print(f"\n## Throughput, {width}x{height} H.264 at {fps} fps, {seconds:g} s x {rounds} rounds (median)")
-    bare_fps = statistics.median(r.fps for r in results["bare cv2 loop"])
-    bare_cpu = statistics.median(r.cpu_per_frame_ms for r in results["bare cv2 loop"])
+    fps_of = {name: statistics.median(r.fps for r in runs) for name, runs in results.items()}
+    cpu_of = {name: statistics.median(r.cpu_per_frame_ms for r in runs) for name, runs in results.items()}
     print(
-        f"{'reader':<28}{'frames/s':>10}{'CPU ms/frame':>14}{'fps ratio':>11}"
-        f"{'CPU ratio':>11}{'extra CPU':>14}"
+        f"{'reader':<30}{'frames/s':>9}{'CPU ms/frame':>13}{'fps ratio':>10}"
+        f"{'CPU ratio':>10}{'same decoder':>13}{'extra CPU':>11}"
     )
-    for name, runs in results.items():
-        fps_med = statistics.median(r.fps for r in runs)
-        cpu_med = statistics.median(r.cpu_per_frame_ms for r in runs)
-        # The extra CPU as a share of one core at this frame rate: the ratio in absolute terms.
-        extra = (cpu_med - bare_cpu) * fps / 10
+    for name in results:
+        same = _SAME_DECODER[name]
+        # The node's own CPU as a share of one core at this frame rate, against the same decoder.
+        extra = (cpu_of[name] - cpu_of[same]) * fps / 10
         print(
-            f"{name:<28}{fps_med:>10.2f}{cpu_med:>14.3f}{fps_med / bare_fps:>11.3f}"
-            f"{cpu_med / bare_cpu:>11.3f}{extra:>12.2f} %"
+            f"{name:<30}{fps_of[name]:>9.2f}{cpu_of[name]:>13.3f}{fps_of[name] / fps_of[_BARE]:>10.3f}"
+            f"{cpu_of[name] / cpu_of[_BARE]:>10.3f}{cpu_of[name] / cpu_of[same]:>13.3f}{extra:>9.2f} %"
         )
+
+
+def decoder_latency(seconds: float) -> None:
+    """How much later OpenCV's default (frame-threaded) decoder hands out a frame than one thread."""
+    arrivals: dict[str, dict[bytes, float]] = {}
+    with RtspServer(fps=15) as server:  # the factory is shared: both clients get the same frames
+
+        def read(name: str, threads: int | None) -> None:
+            capture = open_ffmpeg(
+                server.url, options=rtsp_options("tcp"), open_timeout_sec=10, decode_threads=threads
+            )
+            if capture is None:
+                raise SystemExit(f"decoder latency: cannot open {server.url}")
+            seen: dict[bytes, float] = {}
+            began = time.monotonic()
+            try:
+                while (now := time.monotonic()) - began < WARMUP_SEC + seconds:
+                    ok, image = capture.read()
+                    if not ok:
+                        raise SystemExit("decoder latency: stream ended")
+                    if now - began > WARMUP_SEC:
+                        seen[hashlib.blake2b(image.tobytes(), digest_size=16).digest()] = time.monotonic()
+            finally:
+                capture.release()
+            arrivals[name] = seen
+
+        readers = [
+            threading.Thread(target=read, args=("default", None)),
+            threading.Thread(target=read, args=("one", 1)),
+        ]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join()
+    common = arrivals["default"].keys() & arrivals["one"].keys()
+    if not common:
+        raise SystemExit("decoder latency: the two captures saw no frame in common")
+    later = [1000 * (arrivals["default"][key] - arrivals["one"][key]) for key in common]
+    print(f"\n## Decoder latency, 640x360 at 15 fps, {len(common)} frames seen by both captures")
+    print(
+        f"OpenCV default decoder threads hand out each frame later than decode_threads 1 by "
+        f"p50 {_percentile(later, 0.5):.1f} ms, p5/p95 {_percentile(later, 0.05):.1f}/"
+        f"{_percentile(later, 0.95):.1f} ms"
+    )
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -164,12 +230,13 @@ def frame_age(seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per run")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per contender")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per contender")
     args = parser.parse_args()
     print(f"OpenCV {cv2.__version__}")
     throughput(640, 360, 15, args.seconds, args.rounds)
     throughput(1280, 720, 15, args.seconds, args.rounds)
     throughput(640, 360, 60, args.seconds, args.rounds)
+    decoder_latency(args.seconds)
     frame_age(args.seconds)
 
 

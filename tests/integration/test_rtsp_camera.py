@@ -12,11 +12,12 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+import cv2
 import pytest
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import NodeError
-from schnitzel_stream.nodes._video_capture import OPTIONS_ENV
+from schnitzel_stream.nodes._video_capture import OPTIONS_ENV, open_ffmpeg
 from schnitzel_stream.nodes.video import OpenCvRtspSource
 from schnitzel_stream.packet import Packet
 from tests.support.net import free_port
@@ -183,6 +184,36 @@ def test_unavailable_camera_raises_node_error_with_masked_url(
     assert password not in caplog.text
     # Registered as a secret, so free text (exception chains, library messages) hides it too.
     assert password not in redact.redact(f"ffmpeg said: bad password {password}")
+
+
+@pytest.mark.parametrize(
+    ("config", "threads"),
+    [
+        pytest.param({}, 1, id="default-one-thread"),
+        pytest.param({"decode_threads": 3}, 3, id="frame-threading"),
+        pytest.param({"decode_threads": 0}, None, id="opencv-chooses"),
+    ],
+)
+def test_decode_threads_reach_ffmpeg(
+    rtsp_server: RtspServer,
+    runners: list[SourceRunner],
+    caplog: pytest.LogCaptureFixture,
+    config: dict[str, Any],
+    threads: int | None,
+) -> None:
+    if threads is None:  # what OpenCV picks when not told: ask it, on a capture of our own
+        capture = open_ffmpeg(rtsp_server.url, open_timeout_sec=OPEN_WAIT_SEC)
+        assert capture is not None
+        threads = int(capture.get(cv2.CAP_PROP_N_THREADS))
+        capture.release()
+        assert threads >= 1
+    caplog.set_level(logging.INFO, logger="schnitzel_stream")
+    runner = _run(runners, {"url": rtsp_server.url, "max_frames": 3, **config})
+
+    assert runner.join(OPEN_WAIT_SEC + 3), "run() did not end after max_frames"
+    assert runner.error is None and len(runner.received) == 3
+    plural = "" if threads == 1 else "s"
+    assert f"{threads} decoder thread{plural})" in caplog.text, caplog.text
 
 
 @pytest.mark.parametrize(

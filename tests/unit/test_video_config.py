@@ -55,6 +55,8 @@ def test_schemas_are_documented_and_closed(spec: Any) -> None:
         ),
         pytest.param({"url_from_env": "CAM_URL", "transport": "udp", "latest_frame": False}, id="from-env"),
         pytest.param({"url": "rtsp://cam/s", "width": 320, "reconnect_max_attempts": 5}, id="resize"),
+        pytest.param({"url": "rtsp://cam/s", "decode_threads": 0}, id="opencv-chooses-threads"),
+        pytest.param({"url": "rtsp://cam/s", "decode_threads": 4}, id="frame-threading"),
     ],
 )
 def test_rtsp_schema_accepts(config: dict[str, Any]) -> None:
@@ -81,6 +83,14 @@ def test_rtsp_schema_accepts(config: dict[str, Any]) -> None:
             {"url": "rtsp://cam/s", "max_frames": -1}, "less than the minimum", id="negative-frames"
         ),
         pytest.param({"url": "rtsp://cam/s", "fps": 15}, "Additional properties", id="unknown-key"),
+        pytest.param(
+            {"url": "rtsp://cam/s", "decode_threads": -1}, "less than the minimum", id="negative-threads"
+        ),
+        pytest.param(
+            {"url": "rtsp://cam/s", "decode_threads": 1.5},
+            "is not of type 'integer'",
+            id="fractional-threads",
+        ),
     ],
 )
 def test_rtsp_schema_rejects(config: dict[str, Any], fragment: str) -> None:
@@ -110,6 +120,8 @@ def test_rtsp_defaults_come_from_the_schema() -> None:
     assert settings.read_timeout_sec == props["read_timeout_sec"]["default"]
     assert settings.reconnect_backoff_max_sec == props["reconnect_backoff_max_sec"]["default"]
     assert (settings.width, settings.height) == (None, None)
+    # Live cameras decode on one thread: frame threading delays every frame (bench_rtsp.py).
+    assert settings.decode_threads == props["decode_threads"]["default"] == 1
     video = VideoFileSettings.from_config("clip", {"path": "x.mp4"})
     assert (video.source_id, video.loop, video.realtime, video.max_frames) == ("clip", False, False, 0)
 

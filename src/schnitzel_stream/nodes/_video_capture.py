@@ -2,8 +2,8 @@
 
 - :func:`open_ffmpeg` opens a capture with OpenCV's FFmpeg backend, with open and read
   timeouts, and with the process-global FFmpeg options set safely (see :class:`_OptionsGate`).
-- :class:`FrameSlot` hands frames from a reader thread to ``run()``: either only the newest
-  one (older ones are dropped and counted) or one at a time with back-pressure.
+- :class:`~schnitzel_stream.nodes._frame_slot.FrameSlot` (its own module) hands frames from
+  a reader thread to ``run()``: only the newest one, or one at a time with back-pressure.
 - :class:`ReaderSession` is one connection: a thread that opens the capture, reads it into a
   slot, and records how it ended. The source supervises sessions and reconnects.
 - :func:`frame_packet` builds the ``frame`` packet every video source emits.
@@ -19,10 +19,10 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet, iso_from_ns
+from schnitzel_stream.nodes._frame_slot import CapturedFrame, FrameSlot
+from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet, iso_from_ns, new_packet_id
 from schnitzel_stream.redact import redact
 
 if TYPE_CHECKING:
@@ -104,12 +104,14 @@ def open_ffmpeg(
     options: str | None = None,
     open_timeout_sec: float | None = None,
     read_timeout_sec: float | None = None,
+    decode_threads: int | None = None,
 ) -> Any | None:
     """A ``cv2.VideoCapture`` on the FFmpeg backend, or ``None`` when it does not open.
 
     The timeouts become ``CAP_PROP_OPEN_TIMEOUT_MSEC``/``CAP_PROP_READ_TIMEOUT_MSEC`` open
     parameters; OpenCV enforces them with FFmpeg's interrupt callback, so neither the open
-    nor a read blocks longer when the other end goes silent.
+    nor a read blocks longer when the other end goes silent. ``decode_threads`` becomes
+    ``CAP_PROP_N_THREADS``; ``None`` or 0 keeps OpenCV's choice (one thread per CPU).
     """
     import cv2
 
@@ -118,72 +120,14 @@ def open_ffmpeg(
         params += [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, max(1, round(open_timeout_sec * 1000))]
     if read_timeout_sec is not None:
         params += [cv2.CAP_PROP_READ_TIMEOUT_MSEC, max(1, round(read_timeout_sec * 1000))]
+    if decode_threads:
+        params += [cv2.CAP_PROP_N_THREADS, decode_threads]
     with _GATE.using(options):
         capture = cv2.VideoCapture(target, cv2.CAP_FFMPEG, params)
     if not capture.isOpened():
         capture.release()
         return None
     return capture
-
-
-@dataclass(frozen=True, slots=True)
-class CapturedFrame:
-    """A decoded BGR frame with the monotonic and wall-clock times it was read.
-
-    ``stream_ms`` is the frame's own timestamp in the stream (``CAP_PROP_POS_MSEC``): unlike
-    the read time, it shows how far a frame lags behind the camera's live edge.
-    """
-
-    image: Image
-    mono: float
-    wall_ns: int
-    stream_ms: float
-
-
-class FrameSlot:
-    """The hand-off from a reader thread to ``run()``, holding at most one frame.
-
-    With ``overwrite`` a new frame replaces an untaken one (counted in ``dropped``), so the
-    consumer always gets the newest frame. Without it, ``put`` waits until the consumer took
-    the previous frame: every frame is delivered, in order.
-    """
-
-    def __init__(self, *, overwrite: bool) -> None:
-        self._cond = threading.Condition()
-        self._item: CapturedFrame | None = None
-        self._overwrite = overwrite
-        self.dropped = 0
-
-    def put(self, item: CapturedFrame, cancelled: threading.Event) -> bool:
-        """Store ``item``; False when ``cancelled`` was set while waiting for room."""
-        with self._cond:
-            if self._overwrite:
-                if self._item is not None:
-                    self.dropped += 1
-            else:
-                while self._item is not None:
-                    if cancelled.is_set():
-                        return False
-                    # wake() notifies on cancel; the timeout is only a safety net.
-                    self._cond.wait(0.5)
-            self._item = item
-            self._cond.notify_all()
-            return True
-
-    def take(self, timeout: float) -> CapturedFrame | None:
-        """The waiting frame, waiting up to ``timeout``; ``None`` when woken without one."""
-        with self._cond:
-            if self._item is None:
-                self._cond.wait(timeout)
-            item, self._item = self._item, None
-            if item is not None and not self._overwrite:
-                self._cond.notify_all()  # room for a waiting put()
-            return item
-
-    def wake(self) -> None:
-        """Wake every waiter, so it re-checks its stop condition."""
-        with self._cond:
-            self._cond.notify_all()
 
 
 class ReaderSession:
@@ -213,6 +157,8 @@ class ReaderSession:
         self.frames = 0
         self.started_at = time.monotonic()
         self.opened_after: float | None = None
+        #: FFmpeg decoder threads OpenCV reports for the open capture (0 until it opened).
+        self.decode_threads = 0
         #: Monotonic start of the read in progress; None while not inside ``read()``.
         self.read_started: float | None = None
         #: The longest one FFmpeg call of this session can block, given its timeouts.
@@ -234,7 +180,7 @@ class ReaderSession:
     def cancel(self) -> None:
         """Ask the thread to finish; it does once its current FFmpeg call returns."""
         self.cancelled.set()
-        self.slot.wake()
+        self.slot.close()
 
     def join(self, timeout: float) -> bool:
         """Wait up to ``timeout`` for the thread; True when it has finished."""
@@ -257,26 +203,31 @@ class ReaderSession:
             return
         import cv2
 
-        pos_msec = cv2.CAP_PROP_POS_MSEC
+        self.decode_threads = int(capture.get(cv2.CAP_PROP_N_THREADS))
         self.opened_after = took
         self.phase = "streaming"
         end: SessionEnd = "cancelled"
         reason = "cancelled"
+        # The per-frame path runs with caches cold after every wait for the camera, so it
+        # does the least it can: bound methods in locals, one tuple per frame.
+        read, get, pos_msec = capture.read, capture.get, cv2.CAP_PROP_POS_MSEC
+        put, cancelled = self.slot.put, self.cancelled
+        monotonic, wall_ns = time.monotonic, time.time_ns
+        timed_out_after = self._read_timeout * _TIMEOUT_SHARE
         try:
-            while not self.cancelled.is_set():
-                self.read_started = begun = time.monotonic()
-                ok, image = capture.read()
-                now = time.monotonic()
+            while not cancelled.is_set():
+                self.read_started = begun = monotonic()
+                ok, image = read()
+                now = monotonic()
                 self.read_started = None
-                if now - begun >= self._read_timeout * _TIMEOUT_SHARE:
+                if now - begun >= timed_out_after:
                     end, reason = "stalled", f"no data for {self._read_timeout:g}s"
                     break
                 if not ok or image is None:
                     end, reason = "lost", "stream ended or connection lost"
                     break
                 self.frames += 1
-                frame = CapturedFrame(image, now, time.time_ns(), float(capture.get(pos_msec)))
-                if not self.slot.put(frame, self.cancelled):
+                if not put(CapturedFrame(image, now, wall_ns(), get(pos_msec)), cancelled):
                     break
         except Exception as exc:  # noqa: BLE001 - as for the open: end the session, never the thread
             end, reason = "lost", redact(f"read raised {type(exc).__name__}: {exc}")
@@ -337,16 +288,18 @@ def frame_packet(
     was read; ``captured_mono`` is for in-process frame-age measurement only. ``stream_ms``
     is the frame's timestamp inside the stream.
     """
-    height, width = image.shape[:2]
+    _, mono, wall_ns, stream_ms = frame
+    shape = image.shape
     meta: dict[str, Any] = {
         "frame_index": index,
-        "width": int(width),
-        "height": int(height),
-        "captured_at": frame.wall_ns / 1e9,
-        "captured_mono": frame.mono,
-        "stream_ms": frame.stream_ms,
-        IDEMPOTENCY_KEY: f"{source_id}:{frame.wall_ns}:{index}",
+        "width": shape[1],
+        "height": shape[0],
+        "captured_at": wall_ns / 1e9,
+        "captured_mono": mono,
+        "stream_ms": stream_ms,
+        IDEMPOTENCY_KEY: f"{source_id}:{wall_ns}:{index}",
     }
     if extra:
         meta.update(extra)
-    return Packet.new("frame", source_id, image, ts=iso_from_ns(frame.wall_ns), meta=meta)
+    # Positional construction: Packet.new's keyword defaults cost more than the record.
+    return Packet("frame", source_id, image, meta, new_packet_id(), iso_from_ns(wall_ns))

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, cast
 from schnitzel_stream.errors import NodeError, Problem
 from schnitzel_stream.nodes._retry import Backoff
 from schnitzel_stream.nodes._video_capture import (
-    CapturedFrame,
     ReaderSession,
     SessionEnd,
     frame_packet,
@@ -184,6 +183,7 @@ class OpenCvRtspSource(Source):
                 options=options,
                 open_timeout_sec=settings.open_timeout_sec,
                 read_timeout_sec=settings.read_timeout_sec,
+                decode_threads=settings.decode_threads,
             )
 
         session = ReaderSession(
@@ -213,25 +213,33 @@ class OpenCvRtspSource(Source):
     ) -> Generator[Packet, None, tuple[SessionEnd, str] | None]:
         """Yield the session's frames; return how and why it ended, or None when the source is done."""
         settings = self.settings
+        # Bound once: the per-frame path runs with caches cold after every wait for the camera.
+        take, stopping, slot = session.slot.take, self.stopping, session.slot
+        source_id, max_frames = settings.source_id, settings.max_frames
+        resize = settings.width is not None or settings.height is not None
         first = True
-        while not self.stopping.is_set():
-            frame = session.slot.take(_POLL_SEC)
-            if frame is None and session.phase == "ended":
-                frame = session.slot.take(0)  # a frame put just before the session ended
-                if frame is None:
-                    self._end_session()
-                    return session.end or "lost", session.reason
+        while not stopping.is_set():
+            frame = take(_POLL_SEC)
             if frame is None:
-                if self._watchdog_expired(session):
+                if session.phase == "ended":
+                    frame = slot.take(0)  # a frame put just before the session ended
+                    if frame is None:
+                        self._end_session()
+                        return session.end or "lost", session.reason
+                elif self._watchdog_expired(session):
                     # Abandon the reader: it is stuck in FFmpeg beyond its own timeouts.
                     self._end_session()
                     return "stalled", f"no frame for {settings.stall_timeout_sec:g}s (watchdog)"
-                continue
+                else:
+                    continue
             if first:
                 first = False
                 self._log_connected(session, resumed=resumed)
-            yield self._packet(frame)
-            if settings.max_frames and self._frames >= settings.max_frames:
+            image = self._resize(frame.image) if resize else frame.image
+            packet = frame_packet(source_id, image, self._frames, frame)
+            self._frames += 1
+            yield packet
+            if max_frames and self._frames >= max_frames:
                 return None
         return None
 
@@ -251,10 +259,12 @@ class OpenCvRtspSource(Source):
             _log.info("rtsp_camera %s: reconnected to %s", self.node_id, self.settings.display_url)
         else:
             _log.info(
-                "rtsp_camera %s: streaming from %s (opened in %.1fs)",
+                "rtsp_camera %s: streaming from %s (opened in %.1fs, %d decoder thread%s)",
                 self.node_id,
                 self.settings.display_url,
                 opened,
+                session.decode_threads,
+                "" if session.decode_threads == 1 else "s",
             )
 
     def _count_end(self, end: SessionEnd) -> None:
@@ -286,16 +296,8 @@ class OpenCvRtspSource(Source):
         if session is not None:
             session.slot.wake()
 
-    def _packet(self, frame: CapturedFrame) -> Packet:
-        image = self._resize(frame.image)
-        packet = frame_packet(self.settings.source_id, image, self._frames, frame)
-        self._frames += 1
-        return packet
-
     def _resize(self, image: Image) -> Image:
         settings = self.settings
-        if settings.width is None and settings.height is None:
-            return image
         height, width = image.shape[:2]
         if self._size is None:
             self._size = _target_size(width, height, settings.width, settings.height)

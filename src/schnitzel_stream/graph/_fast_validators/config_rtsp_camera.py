@@ -87,6 +87,16 @@ def validate(data, custom_formats={}, name_prefix=None):
             data__latestframe = data["latest_frame"]
             if not isinstance(data__latestframe, (bool)):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".latest_frame must be boolean")
+        if "decode_threads" in data_keys:
+            data_keys.remove("decode_threads")
+            data__decodethreads = data["decode_threads"]
+            if not isinstance(data__decodethreads, (int)) and not (isinstance(data__decodethreads, float) and data__decodethreads.is_integer()) or isinstance(data__decodethreads, bool):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".decode_threads must be integer")
+            if isinstance(data__decodethreads, (int, float, Decimal)) and not isinstance(data__decodethreads, bool):
+                if data__decodethreads < 0:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".decode_threads must be bigger than or equal to 0")
+                if data__decodethreads > 64:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".decode_threads must be smaller than or equal to 64")
         if "width" in data_keys:
             data_keys.remove("width")
             data__width = data["width"]

@@ -1,0 +1,113 @@
+"""The hand-off of decoded frames from a camera's reader thread to the source's ``run()``.
+
+:class:`FrameSlot` holds at most one :class:`CapturedFrame`. Both sides touch it once per
+frame, right after waiting (for the camera, or for the slot), when the CPU caches are cold;
+so it is built from bare locks, and a frame is a named tuple.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    Image = npt.NDArray[np.uint8]
+
+__all__ = ["CapturedFrame", "FrameSlot"]
+
+# Every-frame mode: how often a put() waiting for room re-checks for a cancel (close() also
+# ends the wait at once).
+_ROOM_POLL_SEC = 0.5
+
+
+class CapturedFrame(NamedTuple):
+    """A decoded BGR frame with the monotonic and wall-clock times it was read.
+
+    ``stream_ms`` is the frame's own timestamp in the stream (``CAP_PROP_POS_MSEC``): unlike
+    the read time, it shows how far a frame lags behind the camera's live edge. A named
+    tuple, because one is built per frame and a tuple is the cheapest record to build.
+    """
+
+    image: Image
+    mono: float
+    wall_ns: int
+    stream_ms: float
+
+
+class FrameSlot:
+    """The hand-off from a reader thread to ``run()``, holding at most one frame.
+
+    With ``overwrite`` a new frame replaces an untaken one (counted in ``dropped``), so the
+    consumer always gets the newest frame. Without it, ``put`` waits until the consumer took
+    the previous frame: every frame is delivered, in order.
+
+    This runs once per frame on both threads, so it is built from bare locks rather than a
+    ``threading.Condition`` (whose ``wait`` allocates a lock and runs a page of Python each
+    time): ``_ready`` is released to signal "look at the slot", ``_room`` (every-frame mode)
+    is held while a frame waits to be taken, and ``_guard`` protects the item itself.
+    """
+
+    def __init__(self, *, overwrite: bool) -> None:
+        self._guard = threading.Lock()
+        self._ready = threading.Lock()
+        self._ready.acquire()  # held: nothing to look at
+        self._room = threading.Lock()  # every-frame mode: held while a frame waits
+        self._item: CapturedFrame | None = None
+        self._overwrite = overwrite
+        self._closed = False
+        self.dropped = 0
+
+    def put(self, item: CapturedFrame, cancelled: threading.Event) -> bool:
+        """Store ``item``; False when the slot was closed or ``cancelled`` set while waiting for room."""
+        if not self._overwrite:
+            # close() releases _room to end this wait at once; the timeout is a safety net.
+            while not self._room.acquire(True, _ROOM_POLL_SEC):
+                if cancelled.is_set():
+                    return False
+            if self._closed or cancelled.is_set():
+                return False
+        with self._guard:
+            if self._item is not None:
+                self.dropped += 1
+            self._item = item
+        ready = self._ready  # _signal(), inlined: this is the reader's per-frame path
+        if ready.locked():
+            self._release(ready)
+        return True
+
+    def take(self, timeout: float) -> CapturedFrame | None:
+        """The waiting frame, waiting up to ``timeout``; ``None`` when woken without one."""
+        self._ready.acquire(True, timeout)
+        with self._guard:
+            item = self._item
+            self._item = None
+        if item is not None and not self._overwrite:
+            self._release(self._room)  # room for the next put()
+        return item
+
+    def wake(self) -> None:
+        """Wake a waiting ``take``, so that it re-checks its stop condition."""
+        self._signal()
+
+    def close(self) -> None:
+        """End the slot: a ``put`` waiting for room returns False at once, a ``take`` wakes."""
+        self._closed = True
+        self._release(self._room)
+        self._signal()
+
+    def _signal(self) -> None:
+        if self._ready.locked():
+            self._release(self._ready)
+
+    @staticmethod
+    def _release(lock: threading.Lock) -> None:
+        # Two threads may race to release the same lock (a put and a wake); the loser finds
+        # it released already, which is the state it wanted. Not contextlib.suppress: that
+        # builds an object per call, and this runs per frame.
+        try:  # noqa: SIM105
+            lock.release()
+        except RuntimeError:
+            pass

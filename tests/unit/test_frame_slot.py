@@ -1,0 +1,156 @@
+"""FrameSlot, the hand-off from an RTSP reader thread to ``run()``, with real threads.
+
+Latest-frame mode must account for every frame (taken or counted as dropped) and always hand
+on the newest; every-frame mode must deliver all frames in order; neither may leave a thread
+waiting after a stop.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from schnitzel_stream.nodes._frame_slot import CapturedFrame, FrameSlot
+
+# Long enough that a wait which should have ended at once is plainly visible.
+PROMPT_SEC = 0.2
+
+
+def _frame(index: int) -> CapturedFrame:
+    image: Any = None  # the slot never looks at the image; wall_ns carries the index
+    return CapturedFrame(image, float(index), index, float(index))
+
+
+def test_latest_frame_keeps_only_the_newest_and_counts_the_rest() -> None:
+    slot = FrameSlot(overwrite=True)
+    never = threading.Event()
+    for index in range(3):
+        assert slot.put(_frame(index), never)
+
+    taken = slot.take(1.0)
+
+    assert taken is not None and taken.wall_ns == 2
+    assert slot.dropped == 2
+    assert slot.take(0) is None
+
+
+def test_take_times_out_without_a_frame() -> None:
+    slot = FrameSlot(overwrite=True)
+    began = time.monotonic()
+    assert slot.take(0.05) is None
+    assert 0.04 <= time.monotonic() - began < PROMPT_SEC
+
+
+def test_wake_ends_a_waiting_take_at_once() -> None:
+    slot = FrameSlot(overwrite=True)
+    results: list[CapturedFrame | None] = []
+    waiter = threading.Thread(target=lambda: results.append(slot.take(30.0)))
+    waiter.start()
+    time.sleep(0.05)  # let it block
+
+    began = time.monotonic()
+    slot.wake()
+    waiter.join(5)
+
+    assert not waiter.is_alive() and results == [None]
+    assert time.monotonic() - began < PROMPT_SEC
+
+
+def test_a_frame_put_while_take_waits_is_handed_over() -> None:
+    slot = FrameSlot(overwrite=True)
+    results: list[CapturedFrame | None] = []
+    waiter = threading.Thread(target=lambda: results.append(slot.take(30.0)))
+    waiter.start()
+    time.sleep(0.05)
+
+    assert slot.put(_frame(7), threading.Event())
+    waiter.join(5)
+
+    assert [frame.wall_ns for frame in results if frame is not None] == [7]
+
+
+def test_latest_frame_under_contention_loses_no_frame_unaccounted() -> None:
+    slot = FrameSlot(overwrite=True)
+    total = 20_000
+    never = threading.Event()
+    taken: list[int] = []
+    finished = threading.Event()
+
+    def consume() -> None:
+        while True:
+            frame = slot.take(0.01)
+            if frame is not None:
+                taken.append(frame.wall_ns)
+            elif finished.is_set():
+                return
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    for index in range(total):
+        slot.put(_frame(index), never)
+    finished.set()
+    consumer.join(10)
+
+    assert not consumer.is_alive()
+    assert len(taken) + slot.dropped == total
+    assert taken == sorted(set(taken))  # newest first never goes backwards, nothing twice
+    assert taken[-1] == total - 1  # the last frame is never lost
+
+
+def test_every_frame_mode_delivers_all_frames_in_order() -> None:
+    slot = FrameSlot(overwrite=False)
+    total = 2_000
+    never = threading.Event()
+
+    def produce() -> None:
+        for index in range(total):
+            assert slot.put(_frame(index), never)
+
+    producer = threading.Thread(target=produce)
+    producer.start()
+    taken: list[int] = []
+    while len(taken) < total:
+        frame = slot.take(5.0)
+        assert frame is not None, f"no frame after {len(taken)}"
+        taken.append(frame.wall_ns)
+    producer.join(5)
+
+    assert taken == list(range(total))
+    assert slot.dropped == 0
+
+
+def _blocked_put(slot: FrameSlot, cancelled: threading.Event) -> tuple[threading.Thread, list[bool]]:
+    """A second put() on a thread, waiting because the first frame was not taken."""
+    assert slot.put(_frame(0), cancelled)
+    results: list[bool] = []
+    blocked = threading.Thread(target=lambda: results.append(slot.put(_frame(1), cancelled)))
+    blocked.start()
+    time.sleep(0.1)
+    assert blocked.is_alive(), "put() did not wait for the untaken frame"
+    return blocked, results
+
+
+def test_every_frame_put_waits_for_room_until_close() -> None:
+    slot = FrameSlot(overwrite=False)
+    blocked, results = _blocked_put(slot, threading.Event())
+
+    began = time.monotonic()
+    slot.close()
+    blocked.join(5)
+
+    assert results == [False]
+    assert time.monotonic() - began < PROMPT_SEC
+    taken = slot.take(0)
+    assert taken is not None and taken.wall_ns == 0  # the waiting frame is still there
+
+
+def test_every_frame_put_gives_up_when_cancelled() -> None:
+    slot = FrameSlot(overwrite=False)
+    cancelled = threading.Event()
+    blocked, results = _blocked_put(slot, cancelled)
+
+    cancelled.set()
+    blocked.join(5)  # the put re-checks the cancel at least every 0.5 s
+
+    assert results == [False]
