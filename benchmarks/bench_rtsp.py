@@ -8,7 +8,10 @@ GStreamer RTSP server (``ops/ci/rtsp_server.py`` under ``/usr/bin/python3``).
    stream, after the burst FFmpeg buffers while probing. Targets: frames/s ratio >= 0.95,
    CPU ratio <= 1.1 against the bare loop with OpenCV's defaults. "same decoder" compares
    each source with a bare loop that uses the same decoder thread count: the cost of the
-   node itself. Rounds alternate, and the median is reported, because the machine is shared.
+   node itself. The machine is shared and its speed drifts by 10 % and more between runs,
+   so every contender runs in its own process AT THE SAME TIME on the one shared stream:
+   each round's ratios compare runs that saw the same machine. The medians of the rounds
+   are reported.
 2. Decoder latency: two captures of one shared stream, OpenCV's default decoder threads and
    rtsp_camera's single thread, frames matched by content: how much later frame threading
    hands out the same frame.
@@ -21,7 +24,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -108,37 +113,87 @@ _SAME_DECODER = {
 }
 
 
+def _contender_frames(name: str, url: str) -> Generator[object, None, None]:
+    if name == _BARE:
+        return _bare_frames(url)
+    if name == _BARE_ONE:
+        return _bare_frames(url, threads=1)
+    configs: dict[str, dict[str, object]] = {
+        "rtsp_camera latest_frame": {},
+        "rtsp_camera every frame": {"latest_frame": False},
+        "rtsp_camera decode_threads 0": {"decode_threads": 0},
+    }
+    return _source_frames(url, **configs[name])()
+
+
+def _worker(name: str, url: str, fps: int, seconds: float) -> None:
+    """One contender in this process: print its Run as JSON for the parent."""
+    frames = _contender_frames(name, url)
+    try:
+        run = _measure(frames, fps, seconds)
+    finally:
+        frames.close()
+    print(json.dumps({"frames": run.frames, "wall": run.wall, "cpu": run.cpu}), flush=True)
+
+
+def _round(url: str, fps: int, seconds: float) -> dict[str, Run]:
+    """All contenders at once, each in a process of its own, on the same stream."""
+    workers = {
+        name: subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--worker",
+                name,
+                "--url",
+                url,
+                "--fps",
+                str(fps),
+                "--seconds",
+                str(seconds),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for name in _SAME_DECODER
+    }
+    runs: dict[str, Run] = {}
+    for name, worker in workers.items():
+        out, _ = worker.communicate(timeout=WARMUP_SEC + seconds + 60)
+        if worker.returncode != 0:
+            raise SystemExit(f"{name}: worker exited {worker.returncode}")
+        data = json.loads(out.strip().splitlines()[-1])
+        runs[name] = Run(int(data["frames"]), float(data["wall"]), float(data["cpu"]))
+    return runs
+
+
 def throughput(width: int, height: int, fps: int, seconds: float, rounds: int) -> None:
     with RtspServer(width=width, height=height, fps=fps) as server:
-        contenders: dict[str, Callable[[], Generator[object, None, None]]] = {
-            _BARE: lambda: _bare_frames(server.url),
-            _BARE_ONE: lambda: _bare_frames(server.url, threads=1),
-            "rtsp_camera latest_frame": _source_frames(server.url),
-            "rtsp_camera every frame": _source_frames(server.url, latest_frame=False),
-            "rtsp_camera decode_threads 0": _source_frames(server.url, decode_threads=0),
-        }
-        results: dict[str, list[Run]] = {name: [] for name in contenders}
-        for _ in range(rounds):
-            for name, make in contenders.items():
-                frames = make()
-                try:
-                    results[name].append(_measure(frames, fps, seconds))
-                finally:
-                    frames.close()
-    print(f"\n## Throughput, {width}x{height} H.264 at {fps} fps, {seconds:g} s x {rounds} rounds (median)")
-    fps_of = {name: statistics.median(r.fps for r in runs) for name, runs in results.items()}
-    cpu_of = {name: statistics.median(r.cpu_per_frame_ms for r in runs) for name, runs in results.items()}
+        results = [_round(server.url, fps, seconds) for _ in range(rounds)]
+    print(
+        f"\n## Throughput, {width}x{height} H.264 at {fps} fps, {seconds:g} s x {rounds} rounds, "
+        "contenders side by side (median of rounds)"
+    )
     print(
         f"{'reader':<30}{'frames/s':>9}{'CPU ms/frame':>13}{'fps ratio':>10}"
         f"{'CPU ratio':>10}{'same decoder':>13}{'extra CPU':>11}"
     )
-    for name in results:
-        same = _SAME_DECODER[name]
+    for name, same in _SAME_DECODER.items():
+        mine = [runs[name] for runs in results]
+        bare = [runs[_BARE] for runs in results]
+        same_decoder = [runs[same] for runs in results]
+        med = statistics.median
+        cpu = med(run.cpu_per_frame_ms for run in mine)
+        fps_ratio = med(a.fps / b.fps for a, b in zip(mine, bare, strict=True))
+        cpu_ratio = med(a.cpu_per_frame_ms / b.cpu_per_frame_ms for a, b in zip(mine, bare, strict=True))
+        same_ratio = med(
+            a.cpu_per_frame_ms / b.cpu_per_frame_ms for a, b in zip(mine, same_decoder, strict=True)
+        )
         # The node's own CPU as a share of one core at this frame rate, against the same decoder.
-        extra = (cpu_of[name] - cpu_of[same]) * fps / 10
+        extra = med(a.cpu_per_frame_ms - b.cpu_per_frame_ms for a, b in zip(mine, same_decoder, strict=True))
         print(
-            f"{name:<30}{fps_of[name]:>9.2f}{cpu_of[name]:>13.3f}{fps_of[name] / fps_of[_BARE]:>10.3f}"
-            f"{cpu_of[name] / cpu_of[_BARE]:>10.3f}{cpu_of[name] / cpu_of[same]:>13.3f}{extra:>9.2f} %"
+            f"{name:<30}{med(run.fps for run in mine):>9.2f}{cpu:>13.3f}{fps_ratio:>10.3f}"
+            f"{cpu_ratio:>10.3f}{same_ratio:>13.3f}{extra * fps / 10:>9.2f} %"
         )
 
 
@@ -230,8 +285,14 @@ def frame_age(seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=6.0, help="measured seconds per run")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per contender")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of all contenders side by side")
+    parser.add_argument("--worker", choices=list(_SAME_DECODER), help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--fps", type=int, default=15, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.worker:
+        _worker(args.worker, args.url, args.fps, args.seconds)
+        return
     print(f"OpenCV {cv2.__version__}")
     throughput(640, 360, 15, args.seconds, args.rounds)
     throughput(1280, 720, 15, args.seconds, args.rounds)

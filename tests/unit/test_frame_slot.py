@@ -18,8 +18,8 @@ PROMPT_SEC = 0.2
 
 
 def _frame(index: int) -> CapturedFrame:
-    image: Any = None  # the slot never looks at the image; wall_ns carries the index
-    return CapturedFrame(image, float(index), index, float(index))
+    image: Any = None  # the slot never looks at the image; wall_ns ([2]) carries the index
+    return (image, float(index), index, float(index))
 
 
 def test_latest_frame_keeps_only_the_newest_and_counts_the_rest() -> None:
@@ -30,7 +30,7 @@ def test_latest_frame_keeps_only_the_newest_and_counts_the_rest() -> None:
 
     taken = slot.take(1.0)
 
-    assert taken is not None and taken.wall_ns == 2
+    assert taken is not None and taken[2] == 2
     assert slot.dropped == 2
     assert slot.take(0) is None
 
@@ -67,7 +67,7 @@ def test_a_frame_put_while_take_waits_is_handed_over() -> None:
     assert slot.put(_frame(7), threading.Event())
     waiter.join(5)
 
-    assert [frame.wall_ns for frame in results if frame is not None] == [7]
+    assert [frame[2] for frame in results if frame is not None] == [7]
 
 
 def test_latest_frame_under_contention_loses_no_frame_unaccounted() -> None:
@@ -81,7 +81,7 @@ def test_latest_frame_under_contention_loses_no_frame_unaccounted() -> None:
         while True:
             frame = slot.take(0.01)
             if frame is not None:
-                taken.append(frame.wall_ns)
+                taken.append(frame[2])
             elif finished.is_set():
                 return
 
@@ -113,7 +113,7 @@ def test_every_frame_mode_delivers_all_frames_in_order() -> None:
     while len(taken) < total:
         frame = slot.take(5.0)
         assert frame is not None, f"no frame after {len(taken)}"
-        taken.append(frame.wall_ns)
+        taken.append(frame[2])
     producer.join(5)
 
     assert taken == list(range(total))
@@ -142,7 +142,7 @@ def test_every_frame_put_waits_for_room_until_close() -> None:
     assert results == [False]
     assert time.monotonic() - began < PROMPT_SEC
     taken = slot.take(0)
-    assert taken is not None and taken.wall_ns == 0  # the waiting frame is still there
+    assert taken is not None and taken[2] == 0  # the waiting frame is still there
 
 
 def test_every_frame_put_gives_up_when_cancelled() -> None:

@@ -227,7 +227,7 @@ class ReaderSession:
                     end, reason = "lost", "stream ended or connection lost"
                     break
                 self.frames += 1
-                if not put(CapturedFrame(image, now, wall_ns(), get(pos_msec)), cancelled):
+                if not put((image, now, wall_ns(), get(pos_msec)), cancelled):
                     break
         except Exception as exc:  # noqa: BLE001 - as for the open: end the session, never the thread
             end, reason = "lost", redact(f"read raised {type(exc).__name__}: {exc}")

@@ -91,7 +91,7 @@ class OpenCvVideoFileSource(Source):
                         anchor, paced = time.monotonic(), 0
                     paced += 1
                 stream_ms = float(capture.get(cv2.CAP_PROP_POS_MSEC))
-                frame = CapturedFrame(image, time.monotonic(), time.time_ns(), stream_ms)
+                frame: CapturedFrame = (image, time.monotonic(), time.time_ns(), stream_ms)
                 packet = frame_packet(settings.source_id, image, self._frames, frame, {"file_frame": in_pass})
                 self._frames += 1
                 in_pass += 1

@@ -235,7 +235,7 @@ class OpenCvRtspSource(Source):
             if first:
                 first = False
                 self._log_connected(session, resumed=resumed)
-            image = self._resize(frame.image) if resize else frame.image
+            image = self._resize(frame[0]) if resize else frame[0]
             packet = frame_packet(source_id, image, self._frames, frame)
             self._frames += 1
             yield packet
