@@ -239,13 +239,17 @@ def test_slow_consumer_frame_age(
     read_ages = [t - float(m["captured_mono"]) for t, m in processed]
     edge_ages = [t - float(m["stream_ms"]) / 1000 - edge for t, m in processed]
     figures = f"read age max {max(read_ages):.3f}s, live-edge age max {max(edge_ages):.3f}s"
+    # The source's own gauge measures the same lag from the frames it hands on.
+    gauge_ms = runner.metric("live_edge_lag_ms")
     if latest_frame:
         assert max(read_ages) < 0.3, figures
         assert max(edge_ages) < 0.3, figures
         assert runner.metric("dropped_frames") > 0
+        assert gauge_ms < 300, gauge_ms
     else:
         assert edge_ages[-1] > 0.5, figures
         assert runner.metric("dropped_frames") == 0
+        assert gauge_ms > 500, gauge_ms
 
 
 def test_stop_ends_run_during_backoff_wait(runners: list[SourceRunner]) -> None:

@@ -1,4 +1,4 @@
-"""FrameSlot, the hand-off from an RTSP reader thread to ``run()``, with real threads.
+"""FrameSlot, the hand-off from an RTSP reader thread to ``run()``, with real threads; and LiveEdgeLag.
 
 Latest-frame mode must account for every frame (taken or counted as dropped) and always hand
 on the newest; every-frame mode must deliver all frames in order; neither may leave a thread
@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from schnitzel_stream.nodes._frame_slot import CapturedFrame, FrameSlot
+from schnitzel_stream.nodes._video_capture import LiveEdgeLag
 
 # Long enough that a wait which should have ended at once is plainly visible.
 PROMPT_SEC = 0.2
@@ -154,3 +155,53 @@ def test_every_frame_put_gives_up_when_cancelled() -> None:
     blocked.join(5)  # the put re-checks the cancel at least every 0.5 s
 
     assert results == [False]
+
+
+# -- LiveEdgeLag: the lag behind the camera's live edge, from (read time, stream time) pairs --
+
+FPS = 15
+
+
+def _feed(lag: LiveEdgeLag, frames: list[tuple[float, float]]) -> list[bool]:
+    return [lag.observe(mono, stream_ms) for mono, stream_ms in frames]
+
+
+def _stream(seconds: float, speed: float, start: float = 100.0) -> list[tuple[float, float]]:
+    """Frames of a 15 fps camera decoded at ``speed`` times real time (1.0 keeps up)."""
+    count = int(seconds * FPS)
+    return [(start + i / FPS / min(speed, 1.0), 1000 * i / FPS) for i in range(count)]
+
+
+def test_a_decoder_that_keeps_up_never_lags() -> None:
+    lag = LiveEdgeLag(settle_sec=10, warn_sec=2)
+    warnings = _feed(lag, _stream(60, speed=1.0))
+    assert not any(warnings)
+    assert lag.lag_sec < 1e-6
+
+
+def test_a_decoder_slower_than_the_camera_warns_after_settling() -> None:
+    lag = LiveEdgeLag(settle_sec=10, warn_sec=2)
+    frames = _stream(120, speed=0.8)  # 0.25 s of lag per second of stream
+    warnings = _feed(lag, frames)
+    first = warnings.index(True)
+    mono, stream_ms = frames[first]
+    assert mono - frames[0][0] >= 10  # not before the session settled
+    assert 2.0 < mono - stream_ms / 1000 - frames[0][0] < 2.2  # as soon as the lag passed 2 s
+    assert lag.lag_sec > 20
+
+
+def test_the_probe_burst_is_not_a_lag() -> None:
+    # FFmpeg hands out the ~2 s it buffered while probing within 0.1 s, then frames arrive live.
+    burst = [(100 + 0.1 * i / 30, 1000 * i / FPS) for i in range(30)]
+    live = [(100.1 + i / FPS, 2000 + 1000 * i / FPS) for i in range(1, 600)]
+    lag = LiveEdgeLag(settle_sec=10, warn_sec=2)
+    warnings = _feed(lag, burst + live)
+    assert not any(warnings)
+    assert lag.lag_sec < 0.01
+
+
+def test_a_stream_without_timestamps_is_never_judged() -> None:
+    lag = LiveEdgeLag(settle_sec=10, warn_sec=2)
+    warnings = _feed(lag, [(100 + i / FPS, 0.0) for i in range(900)])
+    assert not any(warnings)
+    assert lag.lag_sec > 50  # the gauge still shows it, but no warning claims a slow decoder

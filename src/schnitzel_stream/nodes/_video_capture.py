@@ -14,6 +14,7 @@ cv2 is imported inside functions only: ``validate`` imports this module's packag
 from __future__ import annotations
 
 import atexit
+import math
 import os
 import threading
 import time
@@ -41,6 +42,10 @@ Phase = Literal["opening", "streaming", "ended"]
 # interrupt fires after the timeout, and a read that returned True that late only drained
 # frames left in the decoder, not new data from the camera.
 _TIMEOUT_SHARE = 0.95
+# A session's lag behind the live edge is judged after this long (the burst of frames FFmpeg
+# buffered while probing arrives late), and a lag past _LAG_WARN_SEC is reported.
+_LAG_SETTLE_SEC = 10.0
+_LAG_WARN_SEC = 2.0
 
 
 class _OptionsGate:
@@ -157,6 +162,8 @@ class ReaderSession:
         self.frames = 0
         self.started_at = time.monotonic()
         self.opened_after: float | None = None
+        #: The lag of this session's frames behind the camera's live edge (measured by run()).
+        self.lag = LiveEdgeLag(settle_sec=_LAG_SETTLE_SEC, warn_sec=_LAG_WARN_SEC)
         #: FFmpeg decoder threads OpenCV reports for the open capture (0 until it opened).
         self.decode_threads = 0
         #: Monotonic start of the read in progress; None while not inside ``read()``.
@@ -244,6 +251,39 @@ class ReaderSession:
         self.slot.wake()
         with _LIVE_LOCK:
             _LIVE.discard(self)
+
+
+class LiveEdgeLag:
+    """How far a session's frames fall behind the camera's live edge, from the stream times.
+
+    A frame read at monotonic time ``mono`` with stream time ``stream_ms`` has the offset
+    ``mono - stream_ms / 1000``. The smallest offset seen is the live edge (the least-delayed
+    frame) and a frame's lag is its offset above it. When the decoder cannot keep up with
+    the camera the lag grows without end, and latest-frame mode cannot help: every frame
+    must be decoded to reach the next. The frames FFmpeg buffered while probing arrive late
+    in a burst, so a session is only judged after ``settle_sec``, and only while stream time
+    advances (a stream without timestamps is never judged).
+    """
+
+    def __init__(self, *, settle_sec: float, warn_sec: float) -> None:
+        self.lag_sec = 0.0
+        self._edge = math.inf
+        self._settle_sec = settle_sec
+        self._warn_sec = warn_sec
+        self._first: tuple[float, float] | None = None  # (mono, stream_ms) of the first frame
+
+    def observe(self, mono: float, stream_ms: float) -> bool:
+        """Take one frame's times; True when the lag is past ``warn_sec`` and the stream advances."""
+        offset = mono - stream_ms / 1000
+        self._edge = min(self._edge, offset)
+        self.lag_sec = offset - self._edge
+        if self._first is None:
+            self._first = (mono, stream_ms)
+            return False
+        first_mono, first_stream_ms = self._first
+        settled = mono - first_mono >= self._settle_sec
+        advancing = stream_ms - first_stream_ms >= 1000 * self._settle_sec / 2
+        return settled and advancing and self.lag_sec > self._warn_sec
 
 
 # Sessions whose thread is running. A daemon thread still inside an OpenCV call when the

@@ -65,6 +65,8 @@ __all__ = ["SPECS", "OpenCvRtspSource", "OpenCvVideoFileSource"]
 
 # How often run() re-checks the watchdog while no frame arrives.
 _POLL_SEC = 0.25
+# Every this many frames run() measures the lag behind the camera's live edge.
+_LAG_EVERY = 8
 # close() waits for reader threads as long as their FFmpeg timeouts allow, at most this.
 _CLOSE_JOIN_CAP_SEC = 30.0
 
@@ -75,7 +77,9 @@ class OpenCvRtspSource(Source):
     Counters: ``frames``, ``reconnects`` (connections restored after a loss),
     ``reconnect_attempts``, ``open_failures``, ``disconnects`` (stream ended or connection
     lost), ``stalls`` (camera silent for the read or stall timeout) and ``dropped_frames``
-    (older frames replaced in latest-frame mode).
+    (older frames replaced in latest-frame mode). The gauge ``live_edge_lag_ms`` is how far
+    the latest frames are behind the camera's live edge; it grows, with one warning per
+    connection, when decoding cannot keep up with the camera.
     """
 
     SPEC = RTSP_CAMERA_SPEC
@@ -169,6 +173,7 @@ class OpenCvRtspSource(Source):
             "disconnects": self._disconnects,
             "stalls": self._stalls,
             "dropped_frames": self._dropped_before + (session.slot.dropped if session else 0),
+            "live_edge_lag_ms": round(1000 * session.lag.lag_sec) if session else 0,
         }
 
     # -- sessions ----------------------------------------------------------------------
@@ -217,6 +222,8 @@ class OpenCvRtspSource(Source):
         take, stopping, slot = session.slot.take, self.stopping, session.slot
         source_id, max_frames = settings.source_id, settings.max_frames
         resize = settings.width is not None or settings.height is not None
+        lag = session.lag
+        lag_warned = False
         first = True
         while not stopping.is_set():
             frame = take(_POLL_SEC)
@@ -236,12 +243,28 @@ class OpenCvRtspSource(Source):
                 first = False
                 self._log_connected(session, resumed=resumed)
             image = self._resize(frame[0]) if resize else frame[0]
-            packet = frame_packet(source_id, image, self._frames, frame)
-            self._frames += 1
+            index = self._frames
+            packet = frame_packet(source_id, image, index, frame)
+            self._frames = index + 1
+            if not index % _LAG_EVERY and lag.observe(frame[1], frame[3]) and not lag_warned:
+                lag_warned = True
+                self._warn_lagging(lag.lag_sec)
             yield packet
             if max_frames and self._frames >= max_frames:
                 return None
         return None
+
+    def _warn_lagging(self, lag_sec: float) -> None:
+        settings = self.settings
+        _log.warning(
+            "rtsp_camera %s: frames arrive %.1fs behind the camera's live edge and fall further "
+            "behind: %s cannot keep up with the camera; raise decode_threads (now %d) or lower the "
+            "camera's resolution or frame rate",
+            self.node_id,
+            lag_sec,
+            "decoding" if settings.latest_frame else "decoding or processing (latest_frame is off)",
+            settings.decode_threads,
+        )
 
     def _watchdog_expired(self, session: ReaderSession) -> bool:
         now = time.monotonic()
