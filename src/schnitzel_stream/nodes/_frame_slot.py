@@ -68,9 +68,7 @@ class FrameSlot:
             if self._item is not None:
                 self.dropped += 1
             self._item = item
-        ready = self._ready  # _signal(), inlined: this is the reader's per-frame path
-        if ready.locked():
-            self._release(ready)
+        self._signal()
         return True
 
     def take(self, timeout: float) -> CapturedFrame | None:

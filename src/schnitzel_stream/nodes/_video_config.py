@@ -104,8 +104,8 @@ RTSP_SCHEMA: dict[str, Any] = {
                 "the least CPU. FFmpeg's frame threading with N threads hands out every frame "
                 "N-1 frame intervals late (67 ms per extra thread at 15 fps). 0 lets OpenCV "
                 "choose (one thread per CPU). Raise it only for a stream one core cannot "
-                "decode in real time, such as 4K H.265; the frames counter then falls below "
-                "the camera's frame rate."
+                "decode in real time, such as 4K H.265: for such a stream the gauge "
+                "live_edge_lag_ms grows and a warning says to raise this."
             ),
         },
         "width": {

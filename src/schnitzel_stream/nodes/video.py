@@ -219,7 +219,7 @@ class OpenCvRtspSource(Source):
         """Yield the session's frames; return how and why it ended, or None when the source is done."""
         settings = self.settings
         # Bound once: the per-frame path runs with caches cold after every wait for the camera.
-        take, stopping, slot = session.slot.take, self.stopping, session.slot
+        take, stopping = session.slot.take, self.stopping
         source_id, max_frames = settings.source_id, settings.max_frames
         resize = settings.width is not None or settings.height is not None
         lag = session.lag
@@ -229,7 +229,7 @@ class OpenCvRtspSource(Source):
             frame = take(_POLL_SEC)
             if frame is None:
                 if session.phase == "ended":
-                    frame = slot.take(0)  # a frame put just before the session ended
+                    frame = take(0)  # a frame put just before the session ended
                     if frame is None:
                         self._end_session()
                         return session.end or "lost", session.reason
