@@ -21,8 +21,8 @@ import pytest
 from ops.ci.test_backend import LocalBackend
 
 from schnitzel_stream.errors import DeliveryError
-from schnitzel_stream.nodes import http as http_module
 from schnitzel_stream.nodes.http import HttpJsonSink
+from schnitzel_stream.nodes.http import _sink as http_module
 from schnitzel_stream.packet import Packet
 from tests.support.net import free_port
 

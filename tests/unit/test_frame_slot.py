@@ -11,8 +11,8 @@ import threading
 import time
 from typing import Any
 
-from schnitzel_stream.nodes._frame_slot import CapturedFrame, FrameSlot
-from schnitzel_stream.nodes._video_capture import LiveEdgeLag
+from schnitzel_stream.nodes.video._capture import LiveEdgeLag
+from schnitzel_stream.nodes.video._frame_slot import CapturedFrame, FrameSlot
 
 # Long enough that a wait which should have ended at once is plainly visible.
 PROMPT_SEC = 0.2

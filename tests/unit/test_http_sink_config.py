@@ -14,9 +14,9 @@ import pytest
 from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError
 from schnitzel_stream.nodes import registry
-from schnitzel_stream.nodes._http_client import parse_retry_after
-from schnitzel_stream.nodes._http_config import DEFAULT_RETRY_ON_STATUS, SCHEMA, looks_secret, parse_settings
 from schnitzel_stream.nodes.http import SPECS, HttpJsonSink
+from schnitzel_stream.nodes.http._client import parse_retry_after
+from schnitzel_stream.nodes.http._config import DEFAULT_RETRY_ON_STATUS, SCHEMA, looks_secret, parse_settings
 
 URL = "https://events.example.com/ingest"
 

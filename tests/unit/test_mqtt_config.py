@@ -15,10 +15,10 @@ from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError
 from schnitzel_stream.nodes._delivery import came_from_queue
 from schnitzel_stream.nodes._delivery import resolve as resolve_on_failure
-from schnitzel_stream.nodes._mqtt_config import default_client_id, parse_settings
-from schnitzel_stream.nodes._mqtt_schema import SCHEMA
-from schnitzel_stream.nodes._mqtt_topic import TopicError, TopicTemplate
 from schnitzel_stream.nodes.mqtt import MqttSink
+from schnitzel_stream.nodes.mqtt._config import default_client_id, parse_settings
+from schnitzel_stream.nodes.mqtt._schema import SCHEMA
+from schnitzel_stream.nodes.mqtt._topic import TopicError, TopicTemplate
 from schnitzel_stream.nodes.registry import resolve
 from schnitzel_stream.packet import Packet
 

@@ -28,9 +28,9 @@ RUNTIME_ONLY = (
     "socket",
     "email.utils",
     "idna",
-    "schnitzel_stream.nodes._http_client",
-    "schnitzel_stream.nodes._mqtt_config",
-    "schnitzel_stream.nodes._mqtt_link",
+    "schnitzel_stream.nodes.http._client",
+    "schnitzel_stream.nodes.mqtt._config",
+    "schnitzel_stream.nodes.mqtt._link",
     "schnitzel_stream.state.sqlite_queue",
 )
 #: Only an invalid value needs these: jsonschema finds and words its problems.

@@ -12,8 +12,8 @@ import pytest
 from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError
 from schnitzel_stream.nodes import registry
-from schnitzel_stream.nodes._video_config import RtspSettings, VideoFileSettings, mask_camera_url
 from schnitzel_stream.nodes.video import SPECS, OpenCvRtspSource, OpenCvVideoFileSource
+from schnitzel_stream.nodes.video._config import RtspSettings, VideoFileSettings, mask_camera_url
 
 RTSP_SCHEMA = registry.builtin_specs()["rtsp_camera"].schema
 FILE_SCHEMA = registry.builtin_specs()["video_file"].schema

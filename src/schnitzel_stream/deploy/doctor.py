@@ -114,7 +114,15 @@ def check_packages(deployment: str | None) -> Check:
         return Check(
             "packages", "warn", "schnitzel-stream is not installed (running from a source checkout?)"
         )
-    names = [lock_export.normalize(_requirement_name(item)) for item in wanted if "extra ==" not in item]
+    from packaging.requirements import Requirement
+
+    # A requirement whose marker does not hold here (pywin32 off Windows) is not wanted here.
+    needed = [Requirement(item) for item in wanted]
+    names = [
+        lock_export.normalize(req.name)
+        for req in needed
+        if req.marker is None or req.marker.evaluate({"extra": ""})
+    ]
     missing = [name for name in names if name not in installed]
     if missing:
         return Check(
@@ -126,13 +134,6 @@ def check_packages(deployment: str | None) -> Check:
     return Check(
         "packages", "ok", f"{len(names)} requirements installed (pass --deployment to compare with a lock)"
     )
-
-
-def _requirement_name(requirement: str) -> str:
-    name = requirement
-    for stop in "<>=!~;[ (":
-        name = name.split(stop, 1)[0]
-    return name.strip()
 
 
 def check_opencv() -> Check:

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from schnitzel_stream.deploy._markers import MarkerError, environment, evaluate
 from schnitzel_stream.errors import Problem
 
 #: The one command that makes the export; the staleness test runs it and compares.
@@ -118,12 +117,19 @@ def applicable(
     packages: Iterable[LockedPackage], python_version: str | None = None
 ) -> dict[str, LockedPackage]:
     """The packages whose marker holds on this machine (for ``python_version``); unreadable markers count."""
-    env = environment(python_version)
+    from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+
+    overrides: dict[str, str] = {}
+    if python_version:
+        overrides = {
+            "python_version": ".".join(python_version.split(".")[:2]),
+            "python_full_version": python_version,
+        }
     chosen: dict[str, LockedPackage] = {}
     for package in packages:
         try:
-            applies = package.marker is None or evaluate(package.marker, env)
-        except MarkerError:
+            applies = package.marker is None or Marker(package.marker).evaluate(overrides)
+        except (InvalidMarker, UndefinedComparison, UndefinedEnvironmentName):
             applies = True
         if applies:
             chosen[package.name] = package

@@ -8,8 +8,8 @@ install scripts and ``requirements.lock.txt``. :func:`validate_deployment` check
   service's own environment and path classes;
 - that every ``${VAR}`` and ``*_from_env`` variable the graph uses is defined in the env file;
 - that the service file exists, parses, and runs the command, graph, env file and path
-  classes the answers call for (:mod:`._check_systemd`, :mod:`._check_launchd`,
-  :mod:`._check_task`);
+  classes the answers call for (:mod:`.checks.systemd`, :mod:`.checks.launchd`,
+  :mod:`.checks.task`);
 - that the path classes exist or can be created and are usable by the service account
   (on the target OS only);
 - that the lock export is hash-pinned and matches the virtual environment, when present;
@@ -282,15 +282,15 @@ def _check_service(
     text = data.decode("utf-8", errors="replace")
     environ: dict[str, str] = {}
     if answers.target_os == "linux":
-        from schnitzel_stream.deploy._check_systemd import check_unit
+        from schnitzel_stream.deploy.checks.systemd import check_unit
 
         problems, environ = check_unit(text, file, answers, layout)
     elif answers.target_os == "macos":
-        from schnitzel_stream.deploy._check_launchd import check_plist
+        from schnitzel_stream.deploy.checks.launchd import check_plist
 
         problems, environ = check_plist(data, file, answers, layout)
     else:
-        from schnitzel_stream.deploy._check_task import check_task
+        from schnitzel_stream.deploy.checks.task import check_task
 
         problems = check_task(data, file, answers, layout)
     problems.extend(_secrets.scan_text(text, file, secrets, what="the service file"))

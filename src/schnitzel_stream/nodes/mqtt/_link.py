@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError, Problem
-from schnitzel_stream.nodes._mqtt_config import MqttSettings, TlsSettings
 from schnitzel_stream.nodes._retry import Backoff
+from schnitzel_stream.nodes.mqtt._config import MqttSettings, TlsSettings
 
 if TYPE_CHECKING:
     from paho.mqtt.client import Client, ConnectFlags, DisconnectFlags, MQTTMessageInfo

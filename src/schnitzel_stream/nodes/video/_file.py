@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from schnitzel_stream.errors import ConfigError, NodeError, Problem
-from schnitzel_stream.nodes._frame_slot import CapturedFrame
-from schnitzel_stream.nodes._video_capture import frame_packet, open_ffmpeg
-from schnitzel_stream.nodes._video_config import VIDEO_FILE_SCHEMA, VideoFileSettings
 from schnitzel_stream.nodes.base import NodeSpec, Source
+from schnitzel_stream.nodes.video._capture import frame_packet, open_ffmpeg
+from schnitzel_stream.nodes.video._config import VIDEO_FILE_SCHEMA, VideoFileSettings
+from schnitzel_stream.nodes.video._frame_slot import CapturedFrame
 from schnitzel_stream.packet import Packet
 
 VIDEO_FILE_SPEC = NodeSpec(

@@ -32,13 +32,13 @@ from typing import TYPE_CHECKING, Any
 from schnitzel_stream import redact
 from schnitzel_stream.errors import DeliveryError, NodeError, Problem
 from schnitzel_stream.nodes import _delivery
-from schnitzel_stream.nodes._mqtt_schema import SCHEMA
-from schnitzel_stream.nodes._mqtt_topic import TopicError
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
+from schnitzel_stream.nodes.mqtt._schema import SCHEMA
+from schnitzel_stream.nodes.mqtt._topic import TopicError
 from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet
 
 if TYPE_CHECKING:
-    from schnitzel_stream.nodes._mqtt_config import MqttSettings
+    from schnitzel_stream.nodes.mqtt._config import MqttSettings
 
 log = logging.getLogger("schnitzel_stream.nodes.mqtt")
 
@@ -55,8 +55,8 @@ class MqttSink(Node):
 
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         # Imported here: `validate` reads SPECS only, and needs neither settings nor the link.
-        from schnitzel_stream.nodes._mqtt_config import parse_settings
-        from schnitzel_stream.nodes._mqtt_link import MqttLink
+        from schnitzel_stream.nodes.mqtt._config import parse_settings
+        from schnitzel_stream.nodes.mqtt._link import MqttLink
 
         super().__init__(node_id=node_id, config=config)
         self.settings: MqttSettings = parse_settings(node_id, self.config)

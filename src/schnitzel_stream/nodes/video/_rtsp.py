@@ -1,7 +1,7 @@
 """Video sources through OpenCV's FFmpeg backend: ``rtsp_camera`` and ``video_file``.
 
 **rtsp_camera** never hangs and comes back on its own. Every connection is a reader thread
-(:class:`~schnitzel_stream.nodes._video_capture.ReaderSession`); ``run()`` supervises it:
+(:class:`~schnitzel_stream.nodes.video._capture.ReaderSession`); ``run()`` supervises it:
 
 - FFmpeg's own open and read timeouts end a silent connection; a watchdog
   (``stall_timeout_sec``) abandons one whose FFmpeg call ignores them.
@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from schnitzel_stream.errors import NodeError, Problem
 from schnitzel_stream.nodes._retry import Backoff
-from schnitzel_stream.nodes._video_capture import (
+from schnitzel_stream.nodes.base import NodeSpec, Source
+from schnitzel_stream.nodes.video._capture import (
     ReaderSession,
     SessionEnd,
     frame_packet,
@@ -36,13 +37,12 @@ from schnitzel_stream.nodes._video_capture import (
     open_ffmpeg,
     rtsp_options,
 )
-from schnitzel_stream.nodes._video_config import RTSP_SCHEMA, RtspSettings
-from schnitzel_stream.nodes._video_file import VIDEO_FILE_SPEC, OpenCvVideoFileSource
-from schnitzel_stream.nodes.base import NodeSpec, Source
+from schnitzel_stream.nodes.video._config import RTSP_SCHEMA, RtspSettings
+from schnitzel_stream.nodes.video._file import VIDEO_FILE_SPEC
 from schnitzel_stream.packet import Packet
 
 if TYPE_CHECKING:
-    from schnitzel_stream.nodes._video_capture import Image
+    from schnitzel_stream.nodes.video._capture import Image
 
 _log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ RTSP_CAMERA_SPEC = NodeSpec(
 
 SPECS: tuple[NodeSpec, ...] = (RTSP_CAMERA_SPEC, VIDEO_FILE_SPEC)
 
-__all__ = ["SPECS", "OpenCvRtspSource", "OpenCvVideoFileSource"]
+__all__ = ["RTSP_CAMERA_SPEC", "SPECS", "OpenCvRtspSource"]
 
 # How often run() re-checks the watchdog while no frame arrives.
 _POLL_SEC = 0.25

@@ -38,12 +38,12 @@ from urllib.parse import quote
 from schnitzel_stream import redact
 from schnitzel_stream.errors import DeliveryError, Problem
 from schnitzel_stream.nodes import _delivery
-from schnitzel_stream.nodes._http_config import SCHEMA, HttpSinkSettings, parse_settings
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
+from schnitzel_stream.nodes.http._config import SCHEMA, HttpSinkSettings, parse_settings
 from schnitzel_stream.packet import Packet
 
 if TYPE_CHECKING:
-    from schnitzel_stream.nodes._http_client import Delivery
+    from schnitzel_stream.nodes.http._client import Delivery
 
 _log = logging.getLogger("schnitzel_stream.nodes.http")
 
@@ -74,7 +74,7 @@ class HttpJsonSink(Node):
 
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         # Imported here: `validate` reads SPECS only, and the client pulls in email.utils and sockets.
-        from schnitzel_stream.nodes._http_client import HttpClient, HttpCounters
+        from schnitzel_stream.nodes.http._client import HttpClient, HttpCounters
 
         super().__init__(node_id=node_id, config=config)
         self._settings: HttpSinkSettings = parse_settings(node_id, self.config)

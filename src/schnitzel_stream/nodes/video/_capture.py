@@ -2,7 +2,7 @@
 
 - :func:`open_ffmpeg` opens a capture with OpenCV's FFmpeg backend, with open and read
   timeouts, and with the process-global FFmpeg options set safely (see :class:`_OptionsGate`).
-- :class:`~schnitzel_stream.nodes._frame_slot.FrameSlot` (its own module) hands frames from
+- :class:`~schnitzel_stream.nodes.video._frame_slot.FrameSlot` (its own module) hands frames from
   a reader thread to ``run()``: only the newest one, or one at a time with back-pressure.
 - :class:`ReaderSession` is one connection: a thread that opens the capture, reads it into a
   slot, and records how it ended. The source supervises sessions and reconnects.
@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
-from schnitzel_stream.nodes._frame_slot import CapturedFrame, FrameSlot
+from schnitzel_stream.nodes.video._frame_slot import CapturedFrame, FrameSlot
 from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet, iso_from_ns, new_packet_id
 from schnitzel_stream.redact import redact
 

@@ -19,8 +19,8 @@ from urllib.parse import unquote, urlsplit
 from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError, Problem
 from schnitzel_stream.nodes._delivery import OnFailure
-from schnitzel_stream.nodes._mqtt_schema import MAX_CLIENT_ID, URL_PATTERN
-from schnitzel_stream.nodes._mqtt_topic import TopicError, TopicTemplate
+from schnitzel_stream.nodes.mqtt._schema import MAX_CLIENT_ID, URL_PATTERN
+from schnitzel_stream.nodes.mqtt._topic import TopicError, TopicTemplate
 
 BodyMode = Literal["payload", "packet"]
 Protocol = Literal["mqttv5", "mqttv311"]

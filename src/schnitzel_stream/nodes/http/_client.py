@@ -22,8 +22,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from schnitzel_stream import redact
-from schnitzel_stream.nodes._http_config import HttpSinkSettings
 from schnitzel_stream.nodes._retry import Backoff, RetryBudget
+from schnitzel_stream.nodes.http._config import HttpSinkSettings
 
 if TYPE_CHECKING:
     import requests

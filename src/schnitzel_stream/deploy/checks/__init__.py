@@ -1,0 +1,5 @@
+"""Per-service-manager checks of a rendered service file, used by ``validate --deployment``.
+
+One module per manager: ``systemd`` (units), ``task`` (Task Scheduler XML), ``launchd``
+(plists).
+"""
