@@ -19,9 +19,17 @@ OPEN_SCHEMA: Mapping[str, Any] = {"type": "object"}
 #: Packets seen by every Collect node, per node id (tests run in their own process).
 COLLECTED: dict[str, list[Packet]] = {}
 CLOSED: list[str] = []
+#: Names of the threads each Collect node's process() ran on, per node id.
+THREADS: dict[str, set[str]] = {}
+#: Set by a Counter when it has emitted its last packet, per node id.
+FINISHED: dict[str, threading.Event] = {}
+#: Set by a Hang node when it entered process(), per node id.
+ENTERED: dict[str, threading.Event] = {}
 
 
-def spec(name: str, roles: frozenset[Any], *, live: bool = False, produces: str = "*") -> NodeSpec:
+def spec(
+    name: str, roles: frozenset[Any], *, live: bool = False, produces: str = "*", blocking: bool = True
+) -> NodeSpec:
     return NodeSpec(
         name=name,
         target=f"tests.support.nodes:{name}",
@@ -32,6 +40,7 @@ def spec(name: str, roles: frozenset[Any], *, live: bool = False, produces: str 
         consumes=frozenset({"*"}),
         produces=frozenset({produces}),
         live=live,
+        blocking=blocking,
     )
 
 
@@ -40,15 +49,24 @@ class Counter(Source):
 
     SPEC = spec("Counter", frozenset({"source"}))
 
+    def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
+        super().__init__(node_id=node_id, config=config)
+        FINISHED[node_id] = threading.Event()
+
     def run(self) -> Iterator[Packet]:
         count = int(self.config.get("count", 10))
         interval = float(self.config.get("interval", 0.0))
         n = 0
-        while (count == 0 or n < count) and not self.stopping.is_set():
-            yield Packet.new("raw", self.node_id, {"n": n}, meta={"idempotency_key": f"{self.node_id}:{n}"})
-            n += 1
-            if interval:
-                self.stopping.wait(interval)
+        try:
+            while (count == 0 or n < count) and not self.stopping.is_set():
+                yield Packet.new(
+                    "raw", self.node_id, {"n": n}, meta={"idempotency_key": f"{self.node_id}:{n}"}
+                )
+                n += 1
+                if interval:
+                    self.stopping.wait(interval)
+        finally:
+            FINISHED[self.node_id].set()
 
     def close(self) -> None:
         CLOSED.append(self.node_id)
@@ -59,23 +77,37 @@ class LiveCounter(Counter):
 
 
 class Collect(Node):
-    """Records packets; ``delay`` seconds per packet makes it a slow consumer."""
+    """Records packets and the threads it ran on; ``delay`` seconds per packet makes it a slow
+    consumer, and ``after`` (a Counter's id) makes its first packet wait until that source
+    has emitted everything: then the inbox in front of it surely overflows."""
 
     SPEC = spec("Collect", frozenset({"node", "sink"}))
 
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
         self.delay = float(self.config.get("delay", 0.0))
+        self.after: str | None = self.config.get("after")
         COLLECTED[node_id] = []
+        THREADS[node_id] = set()
 
     def process(self, packet: Packet) -> tuple[Packet, ...]:
+        if self.after is not None:
+            FINISHED[self.after].wait()
+            self.after = None
         if self.delay:
             time.sleep(self.delay)
         COLLECTED[self.node_id].append(packet)
+        THREADS[self.node_id].add(threading.current_thread().name)
         return (packet,)
 
     def close(self) -> None:
         CLOSED.append(self.node_id)
+
+
+class Inline(Collect):
+    """A Collect that does not block on I/O, so the engine runs it on its upstream's thread."""
+
+    SPEC = spec("Inline", frozenset({"node", "sink"}), blocking=False)
 
 
 class Fail(Node):
@@ -100,10 +132,23 @@ class Hang(Node):
     SPEC = spec("Hang", frozenset({"node", "sink"}))
 
     def process(self, packet: Packet) -> tuple[Packet, ...]:
+        ENTERED.setdefault(self.node_id, threading.Event()).set()
         if self.config.get("forever"):
             threading.Event().wait()
         self.interrupted.wait()
         return ()
+
+
+class InlineHang(Hang):
+    """A Hang that the engine runs on its upstream's thread (it claims not to block)."""
+
+    SPEC = spec("InlineHang", frozenset({"node", "sink"}), blocking=False)
+
+
+class InlineFail(Fail):
+    """A Fail that runs on its upstream's thread."""
+
+    SPEC = spec("InlineFail", frozenset({"node", "sink"}), blocking=False)
 
 
 class Backoff(Node):

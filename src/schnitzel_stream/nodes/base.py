@@ -38,6 +38,12 @@ class NodeSpec:
     ``"*"`` in ``produces`` means the node passes on the kinds it receives. ``portable`` marks
     nodes that only handle JSON-portable payloads (no frames). ``live`` marks sources whose
     data goes stale, so their downstream inboxes default to ``drop_oldest``.
+
+    ``blocking`` says whether ``process()`` (or ``run()``) may wait on I/O: a network, a
+    queue file, a camera. A node that does not block runs on its upstream's thread, with no
+    hand-off between threads in front of it (operator chaining); a blocking node keeps a
+    thread and an inbox of its own, so its waits never stall the nodes before it. Unknown
+    plugins count as blocking.
     """
 
     name: str
@@ -50,6 +56,7 @@ class NodeSpec:
     produces: frozenset[str] = frozenset()
     portable: bool = False
     live: bool = False
+    blocking: bool = True
     aliases: tuple[str, ...] = field(default=())
 
     @property

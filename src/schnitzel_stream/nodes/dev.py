@@ -240,6 +240,7 @@ StaticSource.SPEC = NodeSpec(
         },
     },
     produces=frozenset({ANY_KIND}),
+    blocking=False,
 )
 
 Identity.SPEC = NodeSpec(
@@ -251,6 +252,7 @@ Identity.SPEC = NodeSpec(
     schema={"type": "object", "additionalProperties": False, "properties": {}},
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
+    blocking=False,
 )
 
 PrintSink.SPEC = NodeSpec(
@@ -281,6 +283,7 @@ PrintSink.SPEC = NodeSpec(
     },
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
+    blocking=True,
 )
 
 SPECS: tuple[NodeSpec, ...] = (StaticSource.SPEC, Identity.SPEC, PrintSink.SPEC)

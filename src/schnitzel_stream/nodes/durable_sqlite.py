@@ -352,6 +352,7 @@ SqliteQueueSink.SPEC = NodeSpec(
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
     portable=True,
+    blocking=True,
 )
 SqliteQueueSource.SPEC = NodeSpec(
     name="sqlite_queue_source",
@@ -362,6 +363,7 @@ SqliteQueueSource.SPEC = NodeSpec(
     schema=schema.SOURCE,
     produces=frozenset({ANY_KIND}),
     portable=True,
+    blocking=True,
 )
 SqliteQueueAckSink.SPEC = NodeSpec(
     name="sqlite_queue_ack",
@@ -373,6 +375,7 @@ SqliteQueueAckSink.SPEC = NodeSpec(
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
     portable=True,
+    blocking=True,
 )
 
 SPECS: tuple[NodeSpec, ...] = (SqliteQueueSink.SPEC, SqliteQueueSource.SPEC, SqliteQueueAckSink.SPEC)

@@ -174,6 +174,7 @@ JsonlSink.SPEC = NodeSpec(
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
     portable=True,
+    blocking=True,
 )
 
 SPECS: tuple[NodeSpec, ...] = (JsonlSink.SPEC,)

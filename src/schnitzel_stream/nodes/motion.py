@@ -312,6 +312,7 @@ MotionDetector.SPEC = NodeSpec(
     schema=_SCHEMA,
     consumes=frozenset({"frame"}),
     produces=frozenset({"event"}),
+    blocking=False,
 )
 
 SPECS: tuple[NodeSpec, ...] = (MotionDetector.SPEC,)

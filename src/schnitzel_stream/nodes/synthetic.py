@@ -363,6 +363,7 @@ SyntheticCamera.SPEC = NodeSpec(
     consumes=frozenset(),
     produces=frozenset({"frame"}),
     live=True,
+    blocking=False,
 )
 
 SPECS: tuple[NodeSpec, ...] = (SyntheticCamera.SPEC,)

@@ -2,10 +2,12 @@
 
 Threads:
 
-- each **source** runs ``run()`` on a thread of its own and feeds the inboxes of the nodes
-  downstream of it;
-- each **node and sink** has a worker thread that takes packets from its bounded inbox in
-  batches, calls ``process()``, and feeds the inboxes downstream;
+- each **source** runs ``run()`` on a thread of its own;
+- each other node that blocks on I/O, or where the graph fans out or in, has a worker
+  thread that takes packets from its bounded inbox in batches and calls ``process()``;
+- the nodes after a source or a worker that do not block run on that same thread, packet
+  by packet (operator chaining, see :mod:`schnitzel_stream.runtime._chains`): a hand-off
+  between threads costs more than a cheap node itself;
 - the **calling thread** supervises: limits (``--max-events``, ``--duration``), the status
   line, ``sd_notify`` and the watchdog, and the stop sequence.
 
@@ -24,7 +26,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from schnitzel_stream.errors import NodeError, SchnitzelError
@@ -33,7 +35,9 @@ from schnitzel_stream.nodes.base import Node
 from schnitzel_stream.nodes.registry import PluginError, node_class
 from schnitzel_stream.packet import Packet
 from schnitzel_stream.redact import redact
+from schnitzel_stream.runtime import _chains
 from schnitzel_stream.runtime import report as run_report
+from schnitzel_stream.runtime._chains import Chain, _Runner
 from schnitzel_stream.runtime.inbox import Inbox
 from schnitzel_stream.runtime.sdnotify import Notifier
 
@@ -54,28 +58,6 @@ class EngineOptions:
     status_interval: float = 30.0
     batch_size: int = 256
     tick: float = 0.1
-
-
-@dataclass
-class _Runner:
-    """One node at run time: its instance, inbox, downstream inboxes and counters."""
-
-    decl: NodeDecl
-    node: Node
-    inbox: Inbox | None
-    targets: list[Inbox] = field(default_factory=list)
-    is_sink: bool = False
-    n_in: int = 0
-    n_out: int = 0
-    errors: int = 0
-    proc_ns: int = 0
-    busy: bool = False
-    beat: float = 0.0
-    thread: threading.Thread | None = None
-
-    @property
-    def is_source(self) -> bool:
-        return self.decl.kind == "source"
 
 
 @dataclass
@@ -148,8 +130,17 @@ def instantiate(decl: NodeDecl) -> Node:
 class Engine:
     """Runs one graph. Build with the graph, then call :meth:`run` once."""
 
-    def __init__(self, graph: Graph, options: EngineOptions | None = None, notifier: Notifier | None = None):
+    def __init__(
+        self,
+        graph: Graph,
+        options: EngineOptions | None = None,
+        notifier: Notifier | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        """``clock`` (seconds, monotonic) drives ``duration``, the status line and the watchdog."""
         self.graph = graph
+        self._clock = clock
         self.options = options or EngineOptions()
         self.notifier = notifier or Notifier.from_environ()
         #: Set (to a reason) from signal handlers; read by the supervising loop.
@@ -159,51 +150,56 @@ class Engine:
         self._failure: SchnitzelError | None = None
         self._failure_lock = threading.Lock()
         self._runners: list[_Runner] = []
+        self._chains: list[Chain] = []
         self._started = 0.0
 
     # -- construction -------------------------------------------------------------------
 
     def _build(self) -> None:
         graph = self.graph
-        frame_nodes = _receives_frames(graph)
+        order = _topological(graph)
         by_id: dict[str, _Runner] = {}
-        built: list[_Runner] = []
         try:
-            for node_id in _topological(graph):
+            for node_id in order:
                 decl = graph.node(node_id)
-                node = instantiate(decl)
-                inbox = None
-                if decl.kind != "source":
-                    capacity = decl.runtime.inbox_max or (
-                        FRAME_INBOX_MAX if node_id in frame_nodes else DEFAULT_INBOX_MAX
-                    )
-                    live_fed = any(_is_live(by_id[up]) for up in graph.upstream(node_id))
-                    default_policy: Overflow = "drop_oldest" if live_fed else "block"
-                    inbox = Inbox(
-                        node_id,
-                        capacity,
-                        decl.runtime.inbox_overflow or default_policy,
-                        producers=len(graph.upstream(node_id)),
-                    )
-                runner = _Runner(decl=decl, node=node, inbox=inbox)
-                by_id[node_id] = runner
-                built.append(runner)
+                by_id[node_id] = _Runner(decl=decl, node=instantiate(decl), inbox=None)
         except BaseException:
-            for runner in built:
+            for runner in by_id.values():
                 self._close_node(runner)
             raise
-        for runner in built:
-            downstream = self.graph.downstream(runner.decl.id)
+        chains = _chains.plan(graph, order, by_id)
+        frame_nodes = _receives_frames(graph)
+        for chain in chains:
+            head = chain.head
+            if head.is_source:
+                continue
+            decl = head.decl
+            capacity = decl.runtime.inbox_max or (
+                FRAME_INBOX_MAX if decl.id in frame_nodes else DEFAULT_INBOX_MAX
+            )
+            live_fed = any(_is_live(by_id[up]) for up in graph.upstream(decl.id))
+            default_policy: Overflow = "drop_oldest" if live_fed else "block"
+            head.inbox = Inbox(
+                decl.id,
+                capacity,
+                decl.runtime.inbox_overflow or default_policy,
+                producers=len(graph.upstream(decl.id)),
+            )
+        for runner in by_id.values():
+            downstream = graph.downstream(runner.decl.id)
             runner.targets = [inbox for d in downstream if (inbox := by_id[d].inbox) is not None]
             runner.is_sink = not downstream
-        self._runners = built
+        self._runners = [by_id[node_id] for node_id in order]
+        self._chains = chains
 
     # -- threads --------------------------------------------------------------------------
 
     def _is_aborting(self) -> bool:
         return self._aborting
 
-    def _fail(self, runner: _Runner, error: BaseException) -> None:
+    def _fail(self, chain: Chain, error: BaseException) -> None:
+        runner = _chains.failing_runner(chain)
+        runner.since = 0
         runner.errors += 1
         if isinstance(error, SchnitzelError):
             failure = error
@@ -217,77 +213,64 @@ class Engine:
         with self._failure_lock:
             if self._failure is None:
                 self._failure = failure
-        if runner.inbox is not None:
-            # Upstream producers must not block on a node that will never take again.
-            runner.inbox.abort()
+        if chain.head.inbox is not None:
+            # Upstream producers must not block on a chain that will never take again.
+            chain.head.inbox.abort()
         self.stop_requested = self.stop_requested or "failed"
 
-    def _run_source(self, runner: _Runner) -> None:
-        targets = runner.targets
-        aborted = self._is_aborting
+    def _push(self, chain: Chain, start: int) -> _chains.Push:
+        on_sink = self._check_max_events if self.options.max_events is not None else None
+        return _chains.build_push(chain, start, aborted=self._is_aborting, on_sink=on_sink)
+
+    def _check_max_events(self) -> None:
+        max_events = self.options.max_events
+        if max_events is not None and self._sink_total() >= max_events:
+            self.stop_requested = self.stop_requested or "max_events"
+
+    def _run_source(self, chain: Chain) -> None:
+        source = chain.head
+        push = self._push(chain, 1)
         try:
-            packets: Iterable[Packet] = runner.node.run()  # type: ignore[attr-defined]
+            packets: Iterable[Packet] = source.node.run()  # type: ignore[attr-defined]
             for packet in packets:
-                runner.n_out += 1
-                for target in targets:
-                    target.put(packet, aborted)
+                source.n_out += 1
+                push(packet)
                 if self._stopping:
                     break
         except BaseException as exc:  # noqa: BLE001 - any failure of a node stops the graph
-            self._fail(runner, exc)
+            self._fail(chain, exc)
         finally:
-            for target in targets:
+            for target in chain.last.targets:
                 target.producer_done()
 
-    def _run_worker(self, runner: _Runner) -> None:
-        inbox = runner.inbox
+    def _run_worker(self, chain: Chain) -> None:
+        head = chain.head
+        inbox = head.inbox
         assert inbox is not None
         take = inbox.take
-        process = runner.node.process
-        targets = runner.targets
-        aborted = self._is_aborting
+        push = self._push(chain, 0)
         batch_size = self.options.batch_size
-        perf = time.perf_counter_ns
-        monotonic = time.monotonic
-        max_events = self.options.max_events if runner.is_sink else None
         # Nodes with time-driven work (a batch that lingers) get tick() when idle.
-        tick: Callable[[], Iterable[Packet]] | None = getattr(runner.node, "tick", None)
+        tick: Callable[[], Iterable[Packet]] | None = getattr(head.node, "tick", None)
+        after_tick = self._push(chain, 1) if tick is not None else None
         idle = self.options.tick if tick is not None else None
         try:
             while True:
                 batch = take(batch_size, idle)
                 if batch is None:
-                    assert tick is not None
-                    for output in tick():
-                        runner.n_out += 1
-                        for target in targets:
-                            target.put(output, aborted)
+                    assert tick is not None and after_tick is not None
+                    _chains.push_all(tick(), head, after_tick)
                     continue
                 if not batch:
                     break
-                runner.busy = True
                 for packet in batch:
                     if self._aborting:
                         break
-                    runner.beat = monotonic()
-                    started = perf()
-                    outputs = process(packet)
-                    if outputs.__class__ is not tuple and outputs.__class__ is not list:
-                        outputs = list(outputs)
-                    runner.proc_ns += perf() - started
-                    runner.n_in += 1
-                    for output in outputs:
-                        runner.n_out += 1
-                        for target in targets:
-                            target.put(output, aborted)
-                runner.busy = False
-                if max_events is not None and self._sink_total() >= max_events:
-                    self.stop_requested = self.stop_requested or "max_events"
+                    push(packet)
         except BaseException as exc:  # noqa: BLE001 - any failure of a node stops the graph
-            self._fail(runner, exc)
+            self._fail(chain, exc)
         finally:
-            runner.busy = False
-            for target in targets:
+            for target in chain.last.targets:
                 target.producer_done()
 
     def _sink_total(self) -> int:
@@ -299,22 +282,26 @@ class Engine:
         """Build the nodes, run until done or stopped, and return the outcome."""
         self._build()
         started_wall = time.time()
-        self._started = time.monotonic()
-        for runner in self._runners:
-            target: Callable[[_Runner], None] = self._run_source if runner.is_source else self._run_worker
-            runner.thread = threading.Thread(
-                target=target, args=(runner,), name=f"ss-{runner.decl.id}", daemon=True
+        self._started = self._clock()
+        for chain in self._chains:
+            target: Callable[[Chain], None] = self._run_source if chain.head.is_source else self._run_worker
+            chain.thread = threading.Thread(
+                target=target, args=(chain,), name=f"ss-{chain.head.decl.id}", daemon=True
             )
-        for runner in reversed(self._runners):  # consumers first, so nothing waits on a missing thread
-            assert runner.thread is not None
-            runner.thread.start()
+        for chain in reversed(self._chains):  # consumers first, so nothing waits on a missing thread
+            assert chain.thread is not None
+            chain.thread.start()
         self.notifier.ready(f"running {len(self._runners)} nodes")
         log.info(
-            "graph %s started: %d nodes, %d edges",
+            "graph %s started: %d nodes, %d edges, %d threads",
             self.graph.source_file or "<graph>",
             len(self._runners),
             len(self.graph.edges),
+            len(self._chains),
         )
+        for chain in self._chains:
+            if chain.fused:
+                log.debug("one thread runs %s", chain.name)
         reason = self._supervise()
         self._shutdown(reason)
         result_reason: StopReason = "failed" if self._failure is not None else reason
@@ -323,7 +310,7 @@ class Engine:
             runners=[run_report.NodeSnapshot.of(r) for r in self._runners],
             reason=result_reason,
             started_wall=started_wall,
-            duration=time.monotonic() - self._started,
+            duration=self._clock() - self._started,
             error=self._failure,
         )
         return RunResult(reason=result_reason, error=self._failure, report=report)
@@ -340,9 +327,9 @@ class Engine:
                     return requested  # type: ignore[return-value]
                 log.info("stop requested (%s)", requested)
                 return "stopped"
-            if all(r.thread is not None and not r.thread.is_alive() for r in self._runners):
+            if all(c.thread is not None and not c.thread.is_alive() for c in self._chains):
                 return "completed"
-            now = time.monotonic()
+            now = self._clock()
             if deadline is not None and now >= deadline:
                 return "duration"
             self._watchdog(now)
@@ -355,20 +342,35 @@ class Engine:
         notifier = self.notifier
         if not notifier.watchdog_due(now):
             return
-        limit = notifier.watchdog_interval or 0.0
-        for runner in self._runners:
-            if runner.busy:
-                alive = max(runner.beat, runner.node.alive_at if hasattr(runner.node, "alive_at") else 0.0)
-                if now - alive > limit:
-                    notifier.withhold(
-                        f"node {runner.decl.id!r} has been inside process() for {now - alive:.0f}s"
-                    )
-                    return
+        hung = self.hung_nodes(notifier.watchdog_interval or 0.0)
+        if hung:
+            node_id, seconds = hung[0]
+            notifier.withhold(f"node {node_id!r} has been inside process() for {seconds:.0f}s")
+            return
         notifier.watchdog(now)
+
+    def hung_nodes(self, limit: float, now: float | None = None) -> list[tuple[str, float]]:
+        """Nodes inside ``process()`` for longer than ``limit`` seconds without a sign of life.
+
+        A node waiting through :meth:`Node.wait` (a retry backoff, a full queue) shows life
+        (``alive_at``), so it does not count. Returns ``(node id, seconds)`` pairs.
+        """
+        # Real monotonic time, not the injected clock: Node.wait() stamps alive_at with it.
+        now = time.monotonic() if now is None else now
+        now_ns = time.perf_counter_ns()
+        hung: list[tuple[str, float]] = []
+        for runner in self._runners:
+            since = runner.since
+            if not since:
+                continue
+            quiet = min((now_ns - since) / 1e9, now - getattr(runner.node, "alive_at", 0.0))
+            if quiet > limit:
+                hung.append((runner.decl.id, quiet))
+        return hung
 
     def status_line(self) -> str:
         return run_report.status_line(
-            [run_report.NodeSnapshot.of(r) for r in self._runners], time.monotonic() - self._started
+            [run_report.NodeSnapshot.of(r) for r in self._runners], self._clock() - self._started
         )
 
     def _shutdown(self, reason: StopReason) -> None:
@@ -382,7 +384,7 @@ class Engine:
                     pass
                 except Exception:
                     log.exception("node %s: stop() failed", runner.decl.id)
-        threads = [r.thread for r in self._runners if r.thread is not None]
+        threads = [c.thread for c in self._chains if c.thread is not None]
         if not _join_all(threads, self.options.drain_timeout):
             left = 0
             self._aborting = True
@@ -398,11 +400,11 @@ class Engine:
                     left,
                 )
             if not _join_all(threads, self.options.stop_grace):
-                stuck = [r.decl.id for r in self._runners if r.thread is not None and r.thread.is_alive()]
+                stuck = [c.name for c in self._chains if c.thread is not None and c.thread.is_alive()]
                 log.warning("nodes still busy at exit: %s", ", ".join(stuck))
         for runner in self._runners:
             self._close_node(runner)
-        log.info("graph stopped (%s) after %.1fs", reason, time.monotonic() - self._started)
+        log.info("graph stopped (%s) after %.1fs", reason, self._clock() - self._started)
 
     @staticmethod
     def _close_node(runner: _Runner) -> None:

@@ -15,7 +15,7 @@ from schnitzel_stream.graph.model import Graph
 from schnitzel_stream.redact import redact
 
 if TYPE_CHECKING:
-    from schnitzel_stream.runtime.inproc import _Runner
+    from schnitzel_stream.runtime._chains import _Runner
 
 REPORT_VERSION = 1
 

@@ -345,6 +345,7 @@ HTTP_SINK_SPEC = NodeSpec(
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
     portable=True,
+    blocking=True,
 )
 HttpJsonSink.SPEC = HTTP_SINK_SPEC
 

@@ -172,6 +172,7 @@ MqttSink.SPEC = NodeSpec(
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
     portable=True,
+    blocking=True,
 )
 
 SPECS: tuple[NodeSpec, ...] = (MqttSink.SPEC,)

@@ -26,6 +26,7 @@ VIDEO_FILE_SPEC = NodeSpec(
     description="Frames from a video file, optionally looped and paced at the file's frame rate.",
     schema=VIDEO_FILE_SCHEMA,
     produces=frozenset({"frame"}),
+    blocking=True,
 )
 
 # Pace files that report no usable frame rate like a typical camera.

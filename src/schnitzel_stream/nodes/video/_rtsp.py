@@ -57,6 +57,7 @@ RTSP_CAMERA_SPEC = NodeSpec(
     schema=RTSP_SCHEMA,
     produces=frozenset({"frame"}),
     live=True,
+    blocking=True,
 )
 
 SPECS: tuple[NodeSpec, ...] = (RTSP_CAMERA_SPEC, VIDEO_FILE_SPEC)
