@@ -213,6 +213,25 @@ def test_events_carry_the_frame_time_and_index() -> None:
             assert event.meta["frame_index"] == frame.meta["frame_index"] == event.payload["frame_index"]
 
 
+def test_events_carry_their_frame_s_capture_times_when_the_source_gave_them() -> None:
+    camera = SyntheticCamera(node_id="cam", config={"realtime": False, "frames": 5})
+    motion = MotionDetector(node_id="motion", config={})
+    frames = list(camera.run())
+    timed = [
+        f.with_meta(captured_at=1767225600.25 + i, stream_ms=66.7 * i, camera_time=1767225600.1 + i)
+        for i, f in enumerate(frames)
+    ]
+    events = [(f, e) for f in timed for e in motion.process(f)]
+    assert events
+    for frame, event in events:
+        assert event.meta["captured_at"] == frame.meta["captured_at"]
+        assert event.meta["stream_ms"] == frame.meta["stream_ms"]
+        assert event.meta["camera_time"] == frame.meta["camera_time"]
+    untimed = MotionDetector(node_id="motion", config={})
+    plain = [e for f in frames for e in untimed.process(f)]
+    assert plain and all(not {"captured_at", "stream_ms", "camera_time"} & e.meta.keys() for e in plain)
+
+
 def test_idempotency_keys_derive_from_the_frame_and_never_repeat_across_runs() -> None:
     config = {"frames": 70}
     first = [e.meta["idempotency_key"] for f in _run(config) for e in f.events]

@@ -22,6 +22,13 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream.graph._fast_path import config_schema_name, fast_accepts
+from schnitzel_stream.graph.expand import (
+    CAMERAS_KEY,
+    CAMERAS_SCHEMA,
+    EACH_CAMERA_KEY,
+    EACH_CAMERA_SCHEMA,
+    published_config,
+)
 from schnitzel_stream.graph.findings import Finding, JsonPath
 from schnitzel_stream.graph.model import DEFAULT_INBOX_MAX, OVERFLOW_POLICIES
 from schnitzel_stream.nodes.base import NodeSpec
@@ -103,6 +110,7 @@ def _defs(config: dict[str, Any]) -> dict[str, Any]:
                     "minLength": 1,
                 },
                 "config": config,
+                EACH_CAMERA_KEY: EACH_CAMERA_SCHEMA,
             },
         },
         "edge": {
@@ -162,6 +170,7 @@ def _document(config: dict[str, Any], extra_defs: Mapping[str, Any] | None = Non
                     }
                 },
             },
+            CAMERAS_KEY: CAMERAS_SCHEMA,
             "nodes": {
                 "title": "Nodes",
                 "description": "The nodes of the graph.",
@@ -237,18 +246,19 @@ def document_schema(specs: Mapping[str, NodeSpec] | None = None) -> dict[str, An
     extra: dict[str, Any] = {}
     selectors: list[dict[str, Any]] = []
     for spec in specs.values():
-        extra[f"config.{spec.name}"] = _embed(spec)
+        embedded = extra[f"config.{spec.name}"] = _embed(spec)
         names = [spec.name, spec.target, *spec.aliases]
-        selectors.append(
-            {
-                "if": {"properties": {"plugin": {"enum": names}}, "required": ["plugin"]},
-                "then": {
-                    "properties": {
-                        "kind": {"enum": [role for role in _ROLE_ORDER if role in spec.roles]},
-                        "config": {"$ref": f"#/$defs/config.{spec.name}"},
-                    }
-                },
+        then: dict[str, Any] = {
+            "properties": {
+                "kind": {"enum": [role for role in _ROLE_ORDER if role in spec.roles]},
+                "config": {"$ref": f"#/$defs/config.{spec.name}"},
             }
+        }
+        if "source" in spec.roles:  # a camera entry may complete its config (graph/expand.py)
+            del then["properties"]["config"]
+            then.update(published_config(spec.name, embedded, extra))
+        selectors.append(
+            {"if": {"properties": {"plugin": {"enum": names}}, "required": ["plugin"]}, "then": then}
         )
     document = _document(config, extra)
     node = document["$defs"]["node"]

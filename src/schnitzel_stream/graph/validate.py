@@ -22,6 +22,7 @@ from typing import Any
 
 from schnitzel_stream.errors import GraphError, Problem
 from schnitzel_stream.graph.checks import EdgeRef, NodeRef, check_graph
+from schnitzel_stream.graph.expand import expand
 from schnitzel_stream.graph.findings import Finding, describe_value, format_path
 from schnitzel_stream.graph.interpolate import interpolate
 from schnitzel_stream.graph.load import SourceDocument, parse_text, read_text
@@ -149,8 +150,9 @@ def load_graph_text(text: str, file: str, options: ValidateOptions | None = None
 
 def analyse(document: SourceDocument, options: ValidateOptions) -> tuple[Graph | None, list[Problem]]:
     """Every problem of a parsed document, located; the graph when there is no error."""
-    data = document.data
-    findings = skeleton_findings(data)
+    expansion = expand(document)  # camera lists (see graph/expand.py); a no-op without them
+    data = expansion.data
+    findings = [*expansion.findings, *skeleton_findings(data)]
     analysis = _Analysis(options, _allowlist(options, data), findings)
     raw_nodes = data.get("nodes")
     for index, raw in enumerate(raw_nodes if isinstance(raw_nodes, list) else ()):
@@ -167,7 +169,8 @@ def analyse(document: SourceDocument, options: ValidateOptions) -> tuple[Graph |
         and len(edges) == len(raw_edges)
     )
     findings.extend(check_graph(analysis.refs, edges, complete=complete))
-    problems = sorted((_locate(finding, document) for finding in findings), key=_order)
+    located = (_locate(expansion.locate(finding), document) for finding in findings)
+    problems = sorted(dict.fromkeys(located), key=_order)  # a marked node's problem comes once
     if any(problem.severity == "error" for problem in problems):
         return None, problems
     config = data.get("config")

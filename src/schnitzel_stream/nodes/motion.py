@@ -19,6 +19,12 @@ an object whose visible part has at least ``min_area`` pixels gives one event pe
 (objects that do not touch each other), each edge of its box within ``downscale - 1``
 pixels of the true edge (``downscale`` pixels when the frame size is not a multiple of it;
 equal boxes at ``downscale: 1``), and frames without objects give none.
+
+An event's ``meta`` carries its ``idempotency_key`` (derived from the frame's), the
+``frame_index``, and the frame's capture times when the source gave them: ``captured_at``
+(epoch seconds, when the frame was read), ``stream_ms`` (the frame's own timestamp in the
+camera's stream) and ``camera_time`` (epoch seconds by the camera's clock, from its RTCP
+sender reports), so a receiver can tell how old an event's frame is.
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+
+#: Frame meta keys copied into each event's meta: when its frame was captured.
+_FRAME_TIMES = ("captured_at", "stream_ms", "camera_time")
 
 #: The published schema of a motion event's payload (``schemas/event.schema.json``).
 EVENT_SCHEMA: dict[str, Any] = {
@@ -147,6 +156,10 @@ class MotionDetector(Node):
         # restarts (frame indexes alone restart at 0 and would collide in a durable queue).
         frame_key = packet.meta.get(IDEMPOTENCY_KEY) or f"{packet.source_id}:{frame_index}"
         events: list[Packet] = []
+        if not regions:
+            return events
+        frame_meta = packet.meta
+        times = {key: frame_meta[key] for key in _FRAME_TIMES if key in frame_meta}
         height, width = int(shape[0]), int(shape[1])
         for k, (x, y, w, h, area) in enumerate(regions):
             payload = {
@@ -162,6 +175,7 @@ class MotionDetector(Node):
             meta = {
                 IDEMPOTENCY_KEY: f"{frame_key}:motion:{k}",
                 "frame_index": frame_index,
+                **times,
             }
             events.append(Packet.new("event", packet.source_id, payload, ts=packet.ts, meta=meta))
         self._detections += len(events)

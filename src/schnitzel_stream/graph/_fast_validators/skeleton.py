@@ -11,7 +11,8 @@ from schnitzel_stream.graph._fast_validators import JsonSchemaValueException, Js
 
 
 REGEX_PATTERNS = {
-    '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*(?=\\n?\\Z)': re.compile('^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*(?=\\n?\\Z)')
+    '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*(?=\\n?\\Z)': re.compile('^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*(?=\\n?\\Z)'),
+    '^[A-Za-z0-9][A-Za-z0-9_-]{0,63}(?=\\n?\\Z)': re.compile('^[A-Za-z0-9][A-Za-z0-9_-]{0,63}(?=\\n?\\Z)')
 }
 
 NoneType = type(None)
@@ -54,6 +55,33 @@ def validate(data, custom_formats={}, name_prefix=None):
                                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".plugins.allow[{data__plugins__allow_x}]".format(**locals()) + " must match pattern ^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*(?=\\n?\\Z)")
                 if data__plugins_keys:
                     raise JsonSchemaValueException("" + (name_prefix or "data") + ".plugins must not contain "+str(data__plugins_keys)+" properties")
+        if "cameras" in data_keys:
+            data_keys.remove("cameras")
+            data__cameras = data["cameras"]
+            if not isinstance(data__cameras, (list)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cameras must be array")
+            data__cameras_is_list = isinstance(data__cameras, (list))
+            if data__cameras_is_list:
+                data__cameras_len = len(data__cameras)
+                if data__cameras_len < 1:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cameras must contain at least 1 items")
+                for data__cameras_x, data__cameras_item in enumerate(data__cameras):
+                    if not isinstance(data__cameras_item, (dict)):
+                        raise JsonSchemaValueException("" + (name_prefix or "data") + ".cameras[{data__cameras_x}]".format(**locals()) + " must be object")
+                    data__cameras_item_is_dict = isinstance(data__cameras_item, dict)
+                    if data__cameras_item_is_dict:
+                        data__cameras_item__missing_keys = set(['id']) - data__cameras_item.keys()
+                        if data__cameras_item__missing_keys:
+                            raise JsonSchemaValueException("" + (name_prefix or "data") + ".cameras[{data__cameras_x}]".format(**locals()) + " must contain ")
+                        data__cameras_item_keys = set(data__cameras_item.keys())
+                        if "id" in data__cameras_item_keys:
+                            data__cameras_item_keys.remove("id")
+                            data__cameras_item__id = data__cameras_item["id"]
+                            if not isinstance(data__cameras_item__id, (str)):
+                                raise JsonSchemaValueException("" + (name_prefix or "data") + ".cameras[{data__cameras_x}].id".format(**locals()) + " must be string")
+                            if isinstance(data__cameras_item__id, str):
+                                if not REGEX_PATTERNS['^[A-Za-z0-9][A-Za-z0-9_-]{0,63}(?=\\n?\\Z)'].search(data__cameras_item__id):
+                                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".cameras[{data__cameras_x}].id".format(**locals()) + " must match pattern ^[A-Za-z0-9][A-Za-z0-9_-]{0,63}(?=\\n?\\Z)")
         if "nodes" in data_keys:
             data_keys.remove("nodes")
             data__nodes = data["nodes"]
@@ -194,6 +222,11 @@ def validate____defs_node(data, custom_formats={}, name_prefix=None):
             data__config = data["config"]
             if not isinstance(data__config, (dict)):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".config must be object")
+        if "each_camera" in data_keys:
+            data_keys.remove("each_camera")
+            data__eachcamera = data["each_camera"]
+            if not isinstance(data__eachcamera, (bool)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".each_camera must be boolean")
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties")
     return data

@@ -9,6 +9,14 @@
 - :func:`frame_packet` builds the ``frame`` packet every video source emits.
 
 cv2 is imported inside functions only: ``validate`` imports this module's package.
+
+Many cameras in one process: OpenCV serialises every FFmpeg open behind one process-wide
+lock unless ``OPENCV_FFMPEG_IS_THREAD_SAFE`` is set, so one camera that takes its full open
+timeout would hold up the (re)connects of all the others. The FFmpeg that OpenCV's wheels
+bundle is thread-safe (FFmpeg 4 removed the need for the lock), so :func:`open_ffmpeg` sets
+the variable unless the operator did; OpenCV then logs a warning at every open, so OpenCV's
+own log level is set to errors unless ``OPENCV_LOG_LEVEL`` says otherwise (our own log lines
+report every open, loss and timeout).
 """
 
 from __future__ import annotations
@@ -34,6 +42,9 @@ if TYPE_CHECKING:
 
 #: OpenCV reads FFmpeg's demuxer options from this variable at the start of every open.
 OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
+#: Unset or 0: OpenCV runs every FFmpeg open of the process under one lock.
+THREAD_SAFE_ENV = "OPENCV_FFMPEG_IS_THREAD_SAFE"
+_LOG_LEVEL_ENV = "OPENCV_LOG_LEVEL"
 
 SessionEnd = Literal["open_failed", "lost", "stalled", "cancelled"]
 Phase = Literal["opening", "streaming", "ended"]
@@ -46,6 +57,8 @@ _TIMEOUT_SHARE = 0.95
 # buffered while probing arrives late), and a lag past _LAG_WARN_SEC is reported.
 _LAG_SETTLE_SEC = 10.0
 _LAG_WARN_SEC = 2.0
+# Until a stream's start time is known, the reader asks for it again every this many frames.
+_STREAM_START_EVERY = 16
 
 
 class _OptionsGate:
@@ -83,6 +96,21 @@ class _OptionsGate:
 
 
 _GATE = _OptionsGate()
+_CONCURRENT_OPENS = threading.Lock()
+_concurrent_opens_set = False
+
+
+def _allow_concurrent_opens(cv2: Any) -> None:
+    """Let FFmpeg opens run in parallel (see the module docstring), once per process."""
+    global _concurrent_opens_set
+    with _CONCURRENT_OPENS:
+        if _concurrent_opens_set:
+            return
+        _concurrent_opens_set = True
+        if THREAD_SAFE_ENV not in os.environ:
+            os.environ[THREAD_SAFE_ENV] = "1"
+            if _LOG_LEVEL_ENV not in os.environ:
+                cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
 # The operator's own FFmpeg options, read once before we first write the variable.
 _OPERATOR_OPTIONS: str | None = None
 _OPERATOR_LOCK = threading.Lock()
@@ -120,6 +148,7 @@ def open_ffmpeg(
     """
     import cv2
 
+    _allow_concurrent_opens(cv2)
     params: list[int] = []
     if open_timeout_sec is not None:
         params += [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, max(1, round(open_timeout_sec * 1000))]
@@ -166,6 +195,9 @@ class ReaderSession:
         self.lag = LiveEdgeLag(settle_sec=_LAG_SETTLE_SEC, warn_sec=_LAG_WARN_SEC)
         #: FFmpeg decoder threads OpenCV reports for the open capture (0 until it opened).
         self.decode_threads = 0
+        #: Wall time (epoch seconds) of stream time 0 by the camera's own clock, from its RTCP
+        #: sender reports; None until known (a stream without them never tells).
+        self.stream_start: float | None = None
         #: Monotonic start of the read in progress; None while not inside ``read()``.
         self.read_started: float | None = None
         #: The longest one FFmpeg call of this session can block, given its timeouts.
@@ -211,6 +243,7 @@ class ReaderSession:
         import cv2
 
         self.decode_threads = int(capture.get(cv2.CAP_PROP_N_THREADS))
+        self.stream_start = _stream_start(capture, cv2)
         self.opened_after = took
         self.phase = "streaming"
         end: SessionEnd = "cancelled"
@@ -236,6 +269,8 @@ class ReaderSession:
                 self.frames += 1
                 if not put((image, now, wall_ns(), get(pos_msec)), cancelled):
                     break
+                if self.stream_start is None and not self.frames % _STREAM_START_EVERY:
+                    self.stream_start = _stream_start(capture, cv2)  # the first sender report came late
         except Exception as exc:  # noqa: BLE001 - as for the open: end the session, never the thread
             end, reason = "lost", redact(f"read raised {type(exc).__name__}: {exc}")
         finally:
@@ -251,6 +286,12 @@ class ReaderSession:
         self.slot.wake()
         with _LIVE_LOCK:
             _LIVE.discard(self)
+
+
+def _stream_start(capture: Any, cv2: Any) -> float | None:
+    """Wall time of stream time 0 from the camera's RTCP sender reports, or None."""
+    start_us = float(capture.get(cv2.CAP_PROP_STREAM_OPEN_TIME_USEC))
+    return start_us / 1e6 if start_us > 0 else None
 
 
 class LiveEdgeLag:
@@ -318,7 +359,12 @@ def join_all(sessions: list[ReaderSession], *, cap_sec: float) -> bool:
 
 
 def frame_packet(
-    source_id: str, image: Image, index: int, frame: CapturedFrame, extra: dict[str, Any] | None = None
+    source_id: str,
+    image: Image,
+    index: int,
+    frame: CapturedFrame,
+    extra: dict[str, Any] | None = None,
+    stream_start: float | None = None,
 ) -> Packet:
     """The ``frame`` packet: BGR payload, capture times, and a restart-proof idempotency key.
 
@@ -326,7 +372,8 @@ def frame_packet(
     in wall-clock nanoseconds: a restarted source never repeats an earlier key in the
     durable queue. ``captured_at`` (epoch seconds) and ``captured_mono`` are when the frame
     was read; ``captured_mono`` is for in-process frame-age measurement only. ``stream_ms``
-    is the frame's timestamp inside the stream.
+    is the frame's timestamp inside the stream, and ``camera_time`` (epoch seconds, with
+    ``stream_start``) when the camera says it took the frame, by its own clock.
     """
     _, mono, wall_ns, stream_ms = frame
     shape = image.shape
@@ -339,6 +386,8 @@ def frame_packet(
         "stream_ms": stream_ms,
         IDEMPOTENCY_KEY: f"{source_id}:{wall_ns}:{index}",
     }
+    if stream_start is not None:
+        meta["camera_time"] = stream_start + stream_ms / 1000
     if extra:
         meta.update(extra)
     # Positional construction: Packet.new's keyword defaults cost more than the record.

@@ -245,7 +245,7 @@ class OpenCvRtspSource(Source):
                 self._log_connected(session, resumed=resumed)
             image = self._resize(frame[0]) if resize else frame[0]
             index = self._frames
-            packet = frame_packet(source_id, image, index, frame)
+            packet = frame_packet(source_id, image, index, frame, stream_start=session.stream_start)
             self._frames = index + 1
             if not index % _LAG_EVERY and lag.observe(frame[1], frame[3]) and not lag_warned:
                 lag_warned = True
