@@ -8,9 +8,10 @@
   it in ``camera_time``) and the wall time its detection ended, and writes them to
   ``OUT_DIR/limit-<i>.json`` when it gets SIGTERM. Prints ``PIDS ...``
   and, once every loop had a frame, ``STREAMING``.
-- **runtime**: ``python _camera_contenders.py runtime GRAPH`` runs the graph through the
-  engine; ``sample`` on stdin prints ``SAMPLE {json}`` with the frames each motion detector
-  took so far, and ``stop`` asks for a graceful stop, as SIGTERM does.
+- **runtime**: ``python _camera_contenders.py runtime GRAPH [--no-frame-pool]`` runs the
+  graph through the engine; ``sample`` on stdin prints ``SAMPLE {json}`` with the frames each
+  motion detector took so far, and ``stop`` asks for a graceful stop, as SIGTERM does.
+  ``--no-frame-pool`` makes the camera readers allocate every frame (``bench_frame_path``).
 """
 
 from __future__ import annotations
@@ -96,8 +97,12 @@ def limit(url: str, count: int, out_dir: Path) -> None:
         os.waitpid(pid, 0)
 
 
-def runtime(graph_path: str) -> None:
+def runtime(graph_path: str, *options: str) -> None:
     from schnitzel_stream.graph.validate import ValidateOptions, load_graph
+    from schnitzel_stream.nodes.video import _capture
+
+    if "--no-frame-pool" in options:
+        _capture._POOL_SIZE = 0
     from schnitzel_stream.runtime.inproc import Engine, EngineOptions
     from schnitzel_stream.runtime.sdnotify import Notifier
 
@@ -127,6 +132,6 @@ if __name__ == "__main__":
     if mode == "limit":
         limit(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]))
     elif mode == "runtime":
-        runtime(sys.argv[2])
+        runtime(sys.argv[2], *sys.argv[3:])
     else:
         raise SystemExit(f"unknown mode {mode!r}")

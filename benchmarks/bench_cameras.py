@@ -71,7 +71,7 @@ cameras:
 {cameras}
 nodes:
   - {{id: cam, kind: source, plugin: rtsp_camera, each_camera: true, config: {{url: "{url}"}}}}
-  - {{id: motion, kind: node, plugin: motion_detector, each_camera: true}}
+  - {{id: motion, kind: node, plugin: motion_detector, each_camera: true, config: {motion_config}}}
   - id: queue
     kind: sink
     plugin: sqlite_queue_sink
@@ -213,44 +213,71 @@ class _QueuePoller:
         self._thread.join(5)
 
 
-def run_runtime(url: str, count: int, seconds: float) -> Trial | None:
-    with tempfile.TemporaryDirectory() as tmp:
-        queue = Path(tmp) / "events.db"
-        cameras = "\n".join(f"  - {{id: cam{index:02d}}}" for index in range(count))
-        graph = Path(tmp) / "cameras.yaml"
-        graph.write_text(GRAPH.format(cameras=cameras, url=url, queue=queue.as_posix()), encoding="utf-8")
-        poller = _QueuePoller(queue)
-        proc = subprocess.Popen(
-            [sys.executable, str(CONTENDERS), "runtime", str(graph)],
+class RuntimeProcess:
+    """The runtime contender: one process running ``graph``; :meth:`sample` reads its counters."""
+
+    def __init__(self, graph: Path, *extra: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(CONTENDERS), "runtime", str(graph), *extra],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
             env=ENV,
         )
-        assert proc.stdin is not None
 
-        def sample() -> dict[str, int]:
-            assert proc.stdin is not None
-            proc.stdin.write("sample\n")
-            proc.stdin.flush()
-            line = _wait_line(proc, "SAMPLE", 30)
-            assert line is not None, "runtime: no SAMPLE line"
-            return {key: int(value) for key, value in json.loads(line).items()}
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
 
+    def sample(self) -> dict[str, int]:
+        """Frames each motion detector took so far, by node id."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("sample\n")
+        self.proc.stdin.flush()
+        line = _wait_line(self.proc, "SAMPLE", 30)
+        assert line is not None, "runtime: no SAMPLE line"
+        return {key: int(value) for key, value in json.loads(line).items()}
+
+    def wait_streaming(self) -> bool:
+        """Wait until every camera delivered a frame, then the warm-up; False if they never did."""
+        deadline = time.monotonic() + OPEN_TIMEOUT_SEC
+        while not all(self.sample().values()):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                return False
+            time.sleep(0.2)
+        time.sleep(WARMUP_SEC)
+        return True
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("stop\n")
+        self.proc.stdin.flush()
+        self.proc.wait(60)
+
+
+def camera_graph(directory: Path, url: str, count: int, motion_config: str = "{}") -> tuple[Path, Path]:
+    """The runtime's graph for ``count`` cameras, and its queue file."""
+    queue = directory / "events.db"
+    cameras = "\n".join(f"  - {{id: cam{index:02d}}}" for index in range(count))
+    graph = directory / "cameras.yaml"
+    text = GRAPH.format(cameras=cameras, url=url, queue=queue.as_posix(), motion_config=motion_config)
+    graph.write_text(text, encoding="utf-8")
+    return graph, queue
+
+
+def run_runtime(url: str, count: int, seconds: float) -> Trial | None:
+    with tempfile.TemporaryDirectory() as tmp:
+        graph, queue = camera_graph(Path(tmp), url, count)
+        poller = _QueuePoller(queue)
+        runtime = RuntimeProcess(graph)
         try:
-            deadline = time.monotonic() + OPEN_TIMEOUT_SEC
-            while not all(sample().values()):
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    return None
-                time.sleep(0.2)
-            time.sleep(WARMUP_SEC)
-            before = sample()
-            wall0, wall1, cores, window = _measure_window([proc.pid], seconds)
-            after = sample()
+            if not runtime.wait_streaming():
+                return None
+            before = runtime.sample()
+            wall0, wall1, cores, window = _measure_window([runtime.pid], seconds)
+            after = runtime.sample()
         finally:
-            proc.stdin.write("stop\n")
-            proc.stdin.flush()
-            proc.wait(60)
+            runtime.close()
             poller.stop()
         fps_ratios = {node: (after[node] - before[node]) / (FPS * window) for node in after}
         frames: dict[str, dict[float, float]] = {}

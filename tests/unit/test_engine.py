@@ -343,3 +343,18 @@ def test_max_events_counts_a_fused_sink() -> None:
     result = run(graph, max_events=100)
     assert result.reason == "max_events"
     assert len(values("out")) >= 100
+
+
+def test_a_fused_node_s_time_excludes_the_nodes_after_it() -> None:
+    graph = make_graph(
+        [
+            ("src", "source", "Counter", {"count": 20}),
+            ("quick", "node", "Inline", {}),
+            ("slow", "sink", "Inline", {"delay": 0.01}),
+        ],
+        [("src", "quick"), ("quick", "slow")],
+    )
+    report = run(graph).report["nodes"]
+    assert report["slow"]["processing_ms"] >= 20 * 10  # a sleep never ends early
+    # quick's own work is a list append; were slow's time counted in it, it would be as large.
+    assert report["quick"]["processing_ms"] < report["slow"]["processing_ms"] / 2

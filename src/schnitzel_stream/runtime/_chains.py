@@ -30,11 +30,13 @@ from schnitzel_stream.nodes.base import Node
 from schnitzel_stream.packet import Packet
 from schnitzel_stream.runtime.inbox import Inbox
 
-#: Pushes one packet into the rest of a chain (and on to the chain's exit inboxes).
-Push = Callable[[Packet], None]
+#: Pushes one packet into the rest of a chain (and on to the chain's exit inboxes). It takes
+#: the ``perf_counter_ns()`` at which the packet became ready and returns the one at which the
+#: chain was done with it: one clock reading per node and packet times every node exactly.
+Push = Callable[[Packet, int], int]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Runner:
     """One node at run time: its instance, inbox (chain heads only), targets and counters."""
 
@@ -60,7 +62,7 @@ class _Runner:
         return self.since != 0
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Chain:
     """Nodes one thread runs in order: ``head`` (a source, or the node behind ``head.inbox``),
     then ``fused``. ``targets`` are the inboxes the last node feeds."""
@@ -124,14 +126,18 @@ def build_push(
     goes depth first through the chain with a plain call per node and no list per hop.
     ``on_sink`` runs after a sink's ``process()`` (the ``--max-events`` check).
     """
-    last = chain.last
-    targets = last.targets
+    targets = chain.last.targets
+    perf = time.perf_counter_ns
 
-    def deliver(packet: Packet) -> None:
+    def deliver(packet: Packet, now: int) -> int:
         for target in targets:
             target.put(packet, aborted)
+        return perf()
 
-    push: Push = deliver
+    def done(packet: Packet, now: int) -> int:
+        return now
+
+    push: Push = deliver if targets else done
     for runner in reversed(chain.runners[start:]):
         push = _stage(runner, push, on_sink if runner.is_sink else None)
     return push
@@ -141,26 +147,35 @@ def _stage(runner: _Runner, emit: Push, on_sink: Callable[[], None] | None) -> P
     process = runner.node.process
     perf = time.perf_counter_ns
 
-    def push(packet: Packet) -> None:
-        runner.since = started = perf()
-        outputs: Iterable[Packet] = process(packet)
-        runner.proc_ns += perf() - started
+    def push(packet: Packet, started: int) -> int:
+        runner.since = started
+        outputs = process(packet)
+        if outputs.__class__ is not tuple and outputs.__class__ is not list:
+            outputs = list(outputs)  # a generator does its work now, inside this node's time
+        now = perf()
         runner.since = 0
+        runner.proc_ns += now - started
         runner.n_in += 1
         for output in outputs:
             runner.n_out += 1
-            emit(output)
-        if on_sink is not None:
-            on_sink()
+            now = emit(output, now)
+        return now
 
-    return push
+    def push_to_sink(packet: Packet, started: int) -> int:
+        now = push(packet, started)
+        assert on_sink is not None
+        on_sink()
+        return now
+
+    return push if on_sink is None else push_to_sink
 
 
 def push_all(outputs: Iterable[Packet], runner: _Runner, emit: Push) -> None:
     """Count ``outputs`` as ``runner``'s and pass them on (``tick()`` results)."""
+    now = time.perf_counter_ns()
     for output in outputs:
         runner.n_out += 1
-        emit(output)
+        now = emit(output, now)
 
 
 def failing_runner(chain: Chain) -> _Runner:

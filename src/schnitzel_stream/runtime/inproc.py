@@ -230,11 +230,12 @@ class Engine:
     def _run_source(self, chain: Chain) -> None:
         source = chain.head
         push = self._push(chain, 1)
+        perf = time.perf_counter_ns
         try:
             packets: Iterable[Packet] = source.node.run()  # type: ignore[attr-defined]
             for packet in packets:
                 source.n_out += 1
-                push(packet)
+                push(packet, perf())
                 if self._stopping:
                     break
         except BaseException as exc:  # noqa: BLE001 - any failure of a node stops the graph
@@ -254,6 +255,7 @@ class Engine:
         tick: Callable[[], Iterable[Packet]] | None = getattr(head.node, "tick", None)
         after_tick = self._push(chain, 1) if tick is not None else None
         idle = self.options.tick if tick is not None else None
+        perf = time.perf_counter_ns
         try:
             while True:
                 batch = take(batch_size, idle)
@@ -263,10 +265,11 @@ class Engine:
                     continue
                 if not batch:
                     break
+                now = perf()
                 for packet in batch:
                     if self._aborting:
                         break
-                    push(packet)
+                    now = push(packet, now)
         except BaseException as exc:  # noqa: BLE001 - any failure of a node stops the graph
             self._fail(chain, exc)
         finally:

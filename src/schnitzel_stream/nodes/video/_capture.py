@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
-from schnitzel_stream.nodes.video._frame_slot import CapturedFrame, FrameSlot
+from schnitzel_stream.nodes.video._frame_slot import CapturedFrame, FramePool, FrameSlot
 from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet, iso_from_ns, new_packet_id
 from schnitzel_stream.redact import redact
 
@@ -57,6 +57,9 @@ _TIMEOUT_SHARE = 0.95
 # buffered while probing arrives late), and a lag past _LAG_WARN_SEC is reported.
 _LAG_SETTLE_SEC = 10.0
 _LAG_WARN_SEC = 2.0
+# Decoded-frame buffers a reader may reuse: the one it decodes into, the slot's frame and the
+# one being processed (a frame still in flight elsewhere makes the reader allocate a new one).
+_POOL_SIZE = 3
 # Until a stream's start time is known, the reader asks for it again every this many frames.
 _STREAM_START_EVERY = 16
 
@@ -252,12 +255,15 @@ class ReaderSession:
         # does the least it can: bound methods in locals, one tuple per frame.
         read, get, pos_msec = capture.read, capture.get, cv2.CAP_PROP_POS_MSEC
         put, cancelled = self.slot.put, self.cancelled
+        pool = FramePool(_POOL_SIZE)
+        free, keep = pool.free, pool.keep
         monotonic, wall_ns = time.monotonic, time.time_ns
         timed_out_after = self._read_timeout * _TIMEOUT_SHARE
         try:
             while not cancelled.is_set():
                 self.read_started = begun = monotonic()
-                ok, image = read()
+                buffer = free()
+                ok, image = read(buffer)
                 now = monotonic()
                 self.read_started = None
                 if now - begun >= timed_out_after:
@@ -267,6 +273,8 @@ class ReaderSession:
                     end, reason = "lost", "stream ended or connection lost"
                     break
                 self.frames += 1
+                if image is not buffer:
+                    keep(image)
                 if not put((image, now, wall_ns(), get(pos_msec)), cancelled):
                     break
                 if self.stream_start is None and not self.frames % _STREAM_START_EVERY:

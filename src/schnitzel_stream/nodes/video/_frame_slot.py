@@ -2,11 +2,13 @@
 
 :class:`FrameSlot` holds at most one :data:`CapturedFrame`. Both sides touch it once per
 frame, right after waiting (for the camera, or for the slot), when the CPU caches are cold;
-so it is built from bare locks, and a frame is a plain tuple.
+so it is built from bare locks, and a frame is a plain tuple. :class:`FramePool` lets the
+reader decode into a buffer again once every frame made from it is gone.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -16,7 +18,11 @@ if TYPE_CHECKING:
 
     Image = npt.NDArray[np.uint8]
 
-__all__ = ["CapturedFrame", "FrameSlot"]
+__all__ = ["CapturedFrame", "FramePool", "FrameSlot"]
+
+# A pooled buffer that nobody else holds has three references while free() looks at it: the
+# pool's list, the loop variable and getrefcount's own argument.
+_FREE_REFS = 3
 
 # Every-frame mode: how often a put() waiting for room re-checks for a cancel (close() also
 # ends the wait at once).
@@ -104,3 +110,32 @@ class FrameSlot:
             lock.release()
         except RuntimeError:
             pass
+
+
+class FramePool:
+    """Frame buffers a reader decodes into again, once nobody else holds them.
+
+    OpenCV's ``read(image)`` decodes into ``image`` when its size and type fit, instead of
+    allocating a new array for every frame (2.7 MB at 1280x720: a fresh allocation may fault
+    in every page). A buffer is free when this pool holds the only reference to it, which
+    CPython's reference count tells exactly: a packet in an inbox, a node that keeps a frame,
+    a numpy view or a memoryview of it all hold a reference, so a buffer is never written
+    while anything can still read it. The pool keeps at most ``size`` buffers; when none is
+    free, the reader gets a new array and the pool takes it if there is room.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._buffers: list[Image] = []
+
+    def free(self) -> Image | None:
+        """A buffer nobody else holds, or None."""
+        for buffer in self._buffers:
+            if sys.getrefcount(buffer) == _FREE_REFS:
+                return buffer
+        return None
+
+    def keep(self, image: Image) -> None:
+        """Take a newly allocated ``image`` into the pool if there is room."""
+        if len(self._buffers) < self._size:
+            self._buffers.append(image)

@@ -1,0 +1,94 @@
+"""What each change of the frame path buys (issue #15), measured side by side.
+
+Run with ``nox -s bench -- bench_frame_path.py``. Needs the GStreamer RTSP server.
+
+The graph is ``bench_cameras.py``'s: N cameras (a camera list) reading one shared test stream,
+a motion detector each, one queue with group commit. Two contenders run AT THE SAME TIME on
+the same stream, each in its own process, and differ in one thing only:
+
+1. **operator chaining**: the motion detector on its camera's thread (the default) against a
+   hand-off to a thread of its own in front of it, which is how every node ran before
+   (``__runtime__: {inbox_max: 8}`` on the detector asks the engine for that inbox);
+2. **frame buffer reuse**: the camera reader decoding into buffers it reuses (the default)
+   against a new array for every frame.
+
+Per round, each contender's CPU time (every thread, from ``/proc/PID/task/*/schedstat``) per
+frame the detectors took, over the same window; the figure is the median of the rounds'
+ratios. The machine is shared, so only ratios measured at the same time mean much.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.support
+
+from bench_cameras import FPS, RuntimeProcess, _cpu_ns, camera_graph
+
+from tests.support.rtsp import RtspServer
+
+HAND_OFF = "{__runtime__: {inbox_max: 8}}"
+COMPARISONS = {
+    "operator chaining": (("fused (default)", "{}", ()), ("hand-off before motion", HAND_OFF, ())),
+    "frame buffer reuse": (
+        ("reused (default)", "{}", ()),
+        ("new array per frame", "{}", ("--no-frame-pool",)),
+    ),
+}
+
+
+def _round(
+    url: str, cameras: int, seconds: float, contenders: tuple[tuple[str, str, tuple[str, ...]], ...]
+) -> list[float]:
+    """CPU ms per frame of each contender, measured over the same window."""
+    with tempfile.TemporaryDirectory() as tmp:
+        running: list[RuntimeProcess] = []
+        try:
+            for index, (_, motion_config, extra) in enumerate(contenders):
+                directory = Path(tmp) / str(index)
+                directory.mkdir()
+                graph, _ = camera_graph(directory, url, cameras, motion_config)
+                running.append(RuntimeProcess(graph, *extra))
+            if not all(runtime.wait_streaming() for runtime in running):
+                raise SystemExit("cameras did not all open")
+            before = [(_cpu_ns([r.pid]), sum(r.sample().values())) for r in running]
+            time.sleep(seconds)
+            after = [(_cpu_ns([r.pid]), sum(r.sample().values())) for r in running]
+        finally:
+            for runtime in running:
+                runtime.close()
+    return [(c1 - c0) / 1e6 / max(1, f1 - f0) for (c0, f0), (c1, f1) in zip(before, after, strict=True)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--cameras", type=int, default=4, help="cameras per contender")
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per comparison")
+    args = parser.parse_args()
+    for width, height in ((640, 360), (1280, 720)):
+        with RtspServer(width=width, height=height, fps=FPS) as server:
+            for title, contenders in COMPARISONS.items():
+                rounds = [
+                    _round(server.url, args.cameras, args.seconds, contenders) for _ in range(args.rounds)
+                ]
+                (new_name, *_), (old_name, *_) = contenders
+                new = statistics.median(r[0] for r in rounds)
+                old = statistics.median(r[1] for r in rounds)
+                ratio = statistics.median(r[0] / r[1] for r in rounds)
+                print(
+                    f"{width}x{height}, {args.cameras} cameras, {title}: {new_name} {new:.3f} ms/frame, "
+                    f"{old_name} {old:.3f} ms/frame, ratio {ratio:.3f} ({args.rounds} rounds of "
+                    f"{args.seconds:g} s side by side)",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
