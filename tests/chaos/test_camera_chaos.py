@@ -11,13 +11,16 @@ server being ready again to the first new frame; the status lines (``cam frames=
 frames flowing again; the run report has the totals.
 
 The promise: every outage ends with a reconnect within the backoff cap plus 3 s, frames
-resume, and the process never exits.
+resume, and the process never exits. With several cameras in one graph (a camera list, each
+camera on a server of its own), outages hit one camera at a time: that camera keeps the same
+promise, and the others keep streaming through it.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.chaos._figures import Figures, scaled
@@ -125,3 +128,111 @@ def test_camera_outages_reconnect_and_frames_resume(tmp_path: Path, figures: Fig
     late = [(n + 1, took) for n, took in enumerate(recoveries) if took > RECOVERY_BOUND_SEC]
     assert not late, f"reconnects later than backoff cap + 3 s ({RECOVERY_BOUND_SEC}s): {late}"
     assert cam["errors"] == 0, cam
+
+
+# -- several cameras in one graph ----------------------------------------------------------
+
+CAMERAS = ("gate", "yard", "door")
+
+
+def _multi_graph(tmp_path: Path, servers: dict[str, RtspServer]) -> Path:
+    graph = tmp_path / "cameras.yaml"
+    entries = "\n".join(f'  - {{id: {camera}, url: "{server.url}"}}' for camera, server in servers.items())
+    graph.write_text(
+        f"""\
+version: 2
+cameras:
+{entries}
+nodes:
+  - id: cam
+    kind: source
+    plugin: rtsp_camera
+    each_camera: true
+    config:
+      reconnect_backoff_sec: {BACKOFF_SEC}
+      reconnect_backoff_max_sec: {BACKOFF_MAX_SEC}
+      open_timeout_sec: 5
+      read_timeout_sec: 3
+      stall_timeout_sec: 6
+  - {{id: motion, kind: node, plugin: motion_detector, each_camera: true}}
+  - id: queue
+    kind: sink
+    plugin: sqlite_queue_sink
+    config: {{path: "${{state}}/events.db", commit_every: 64, commit_interval_ms: 50}}
+edges:
+  - {{from: cam, to: motion}}
+  - {{from: motion, to: queue}}
+""",
+        encoding="utf-8",
+    )
+    return graph
+
+
+def test_outages_of_one_camera_at_a_time_in_a_multi_camera_graph(tmp_path: Path, figures: Figures) -> None:
+    """Each outage hits one camera of three: it reconnects within the bound, the others stream on."""
+    outages = scaled(6, 3)
+    report = tmp_path / "report.json"
+    servers = {camera: start_rtsp_server() for camera in CAMERAS}
+    recoveries: list[float] = []
+    others_during: list[int] = []
+    try:
+        graph = _multi_graph(tmp_path, servers)
+        with start_chaos_cli(tmp_path, graph, "--report-json", str(report), "--stop-timeout", "3") as proc:
+
+            def frames(camera: str) -> Callable[[], int]:
+                def count() -> int:
+                    status = latest_status(proc.stderr())
+                    return status.get(f"{camera}.cam", "frames") if status else 0
+
+                return count
+
+            for camera in CAMERAS:
+                proc.wait_until(reaches(frames(camera), 30), timeout=30, what=f"30 frames of {camera}")
+            for outage in range(outages):
+                down = CAMERAS[outage % len(CAMERAS)]
+                others = [camera for camera in CAMERAS if camera != down]
+                before = {camera: frames(camera)() for camera in others}
+                servers[down].kill()
+                assert proc.runs_for(OUTAGES_SEC[outage % len(OUTAGES_SEC)]), f"exited in outage {outage + 1}"
+                servers[down].start()
+                ready = time.monotonic()
+                reconnected = f"rtsp_camera {down}.cam: reconnected to"
+                done_before = len(log_lines(proc.stderr(), reconnected))
+                proc.wait_until(
+                    lambda line=reconnected, n=done_before: len(log_lines(proc.stderr(), line)) > n,
+                    timeout=RECOVERY_BOUND_SEC + 20,
+                    what=f"{down} reconnecting after outage {outage + 1}",
+                )
+                recoveries.append(round(time.monotonic() - ready, 2))
+                # The other cameras streamed on from the outage to the reconnect (at least 2 s).
+                others_during.append(min(frames(camera)() - before[camera] for camera in others))
+                resumed_from = frames(down)()
+                proc.wait_until(
+                    reaches(frames(down), resumed_from + FRAMES_AFTER_RECOVERY),
+                    timeout=10,
+                    what=f"{FRAMES_AFTER_RECOVERY} frames of {down} after outage {outage + 1}",
+                )
+            assert proc.running(), "the process exited"
+            finished = proc.stop(timeout=10)
+    finally:
+        for server in servers.values():
+            server.kill()
+
+    assert finished.returncode == 0, finished.describe()
+    nodes = json.loads(report.read_text(encoding="utf-8"))["nodes"]
+    figures.add("cameras", len(CAMERAS))
+    figures.add("outages", outages)
+    figures.add("recovery_sec", recoveries)
+    figures.add("recovery_max_sec", max(recoveries))
+    figures.add("recovery_bound_sec", RECOVERY_BOUND_SEC)
+    figures.add("other_cameras_min_frames_during_outage", others_during)
+    for index, camera in enumerate(CAMERAS):
+        metrics = nodes[f"{camera}.cam"]["metrics"]
+        hit = len(range(index, outages, len(CAMERAS)))
+        figures.add(f"{camera}_reconnects", metrics["reconnects"])
+        assert metrics["reconnects"] == hit, (camera, metrics)
+        assert nodes[f"{camera}.cam"]["errors"] == nodes[f"{camera}.motion"]["errors"] == 0
+    late = [(n + 1, took) for n, took in enumerate(recoveries) if took > RECOVERY_BOUND_SEC]
+    assert not late, f"reconnects later than backoff cap + 3 s ({RECOVERY_BOUND_SEC}s): {late}"
+    # A second of a 15 fps camera at least (status lines come every 0.5 s), for every outage.
+    assert min(others_during) >= 15, others_during

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import statistics
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -230,24 +231,24 @@ def test_slow_consumer_frame_age(
         done.append((time.monotonic(), packet.meta))
 
     runner = _run(runners, {"url": rtsp_server.url, "latest_frame": latest_frame}, work=slow)
-    assert runner.wait_until(lambda: len(done) >= 35, OPEN_WAIT_SEC + 6)
+    assert runner.wait_until(lambda: len(done) >= 40, OPEN_WAIT_SEC + 7)
 
-    # Age since the read, and age behind the camera's live edge: stream time tells how late
-    # a frame is even when it was read late (the edge is the least-delayed read).
+    # Age behind the camera's live edge: stream time tells how late a frame is even when it
+    # was read late (the edge is the least-delayed read). No bound here is on the machine's
+    # speed (bench_rtsp.py measures the figures): latest-frame mode keeps the age flat, every
+    # frame mode lets it grow by a third of a second per second (10 of 15 frames processed).
     edge = min(float(m["captured_mono"]) - float(m["stream_ms"]) / 1000 for _, m in done)
-    processed = done[10:35]  # after the burst of frames FFmpeg buffered while probing the stream
-    read_ages = [t - float(m["captured_mono"]) for t, m in processed]
-    edge_ages = [t - float(m["stream_ms"]) / 1000 - edge for t, m in processed]
-    figures = f"read age max {max(read_ages):.3f}s, live-edge age max {max(edge_ages):.3f}s"
-    # The source's own gauge measures the same lag from the frames it hands on.
-    gauge_ms = runner.metric("live_edge_lag_ms")
+    processed = done[10:40]  # after the burst of frames FFmpeg buffered while probing the stream
+    ages = [t - float(m["stream_ms"]) / 1000 - edge for t, m in processed]
+    early, late = statistics.median(ages[:10]), statistics.median(ages[-10:])
+    figures = f"live-edge age: median {early:.3f}s early, {late:.3f}s late"
+    gauge_ms = runner.metric("live_edge_lag_ms")  # the source's own measure of the same lag
     if latest_frame:
-        assert max(read_ages) < 0.3, figures
-        assert max(edge_ages) < 0.3, figures
+        assert late < early + 0.5, figures
         assert runner.metric("dropped_frames") > 0
-        assert gauge_ms < 300, gauge_ms
+        assert gauge_ms < 500 + 1000 * (late - early), gauge_ms
     else:
-        assert edge_ages[-1] > 0.5, figures
+        assert late > early + 0.5, figures
         assert runner.metric("dropped_frames") == 0
         assert gauge_ms > 500, gauge_ms
 
@@ -257,30 +258,33 @@ def test_stop_ends_run_during_backoff_wait(runners: list[SourceRunner]) -> None:
         runners,
         {
             "url": f"rtsp://127.0.0.1:{free_port()}/cam",
-            "reconnect_backoff_sec": 30,
-            "reconnect_backoff_max_sec": 30,
+            "reconnect_backoff_sec": 120,
+            "reconnect_backoff_max_sec": 120,
         },
     )
     assert runner.wait_until(lambda: runner.metric("open_failures") >= 1, 5.0)
-    time.sleep(0.1)  # into the backoff wait (a uniform draw from [0, 30] s)
+    time.sleep(0.1)  # into the backoff wait (a uniform draw from [0, 120] s)
 
-    assert runner.stop() < 1.0
+    # Waiting out the backoff would take longer than this bound 11 times in 12.
+    assert runner.stop() < 10.0
     assert runner.error is None
 
 
 def test_stop_ends_run_during_blocked_read(rtsp_server: RtspServer, runners: list[SourceRunner]) -> None:
-    runner = _run(runners, {"url": rtsp_server.url, "read_timeout_sec": 2.5, "stall_timeout_sec": 5})
+    read_timeout = 8.0
+    runner = _run(runners, {"url": rtsp_server.url, "read_timeout_sec": read_timeout, "stall_timeout_sec": 20})
     assert runner.wait_until(lambda: runner.count >= 3, OPEN_WAIT_SEC)
     rtsp_server.pause()
     time.sleep(0.5)  # the reader drains what was buffered and blocks in FFmpeg's read
     frames = runner.metric("frames")
 
-    assert runner.stop() < 1.0
+    # The read would only end at its timeout: stop() must not wait for it.
+    assert runner.stop() < read_timeout / 2
     assert runner.error is None
     assert runner.metric("frames") <= frames + 1
     began = time.monotonic()
     runner.source.close()
-    assert time.monotonic() - began < 2.5 + 2, "close() waited past the read timeout"
+    assert time.monotonic() - began < read_timeout + 2, "close() waited past the read timeout"
     rtsp_server.resume()
 
 

@@ -11,11 +11,17 @@ import threading
 import time
 from typing import Any
 
+import pytest
+
+from schnitzel_stream.nodes.video import _frame_slot
 from schnitzel_stream.nodes.video._capture import LiveEdgeLag
 from schnitzel_stream.nodes.video._frame_slot import CapturedFrame, FrameSlot
 
-# Long enough that a wait which should have ended at once is plainly visible.
-PROMPT_SEC = 0.2
+# No bound here depends on the machine's speed: a wait that should end at once is given a
+# 30 s alternative (the take timeout, the put's re-check interval), and "at once" is anything
+# under a third of that.
+LONG_WAIT_SEC = 30.0
+PROMPT_SEC = LONG_WAIT_SEC / 3
 
 
 def _frame(index: int) -> CapturedFrame:
@@ -40,19 +46,19 @@ def test_take_times_out_without_a_frame() -> None:
     slot = FrameSlot(overwrite=True)
     began = time.monotonic()
     assert slot.take(0.05) is None
-    assert 0.04 <= time.monotonic() - began < PROMPT_SEC
+    assert time.monotonic() - began >= 0.04  # a timed wait never ends early
 
 
 def test_wake_ends_a_waiting_take_at_once() -> None:
     slot = FrameSlot(overwrite=True)
     results: list[CapturedFrame | None] = []
-    waiter = threading.Thread(target=lambda: results.append(slot.take(30.0)))
+    waiter = threading.Thread(target=lambda: results.append(slot.take(LONG_WAIT_SEC)))
     waiter.start()
     time.sleep(0.05)  # let it block
 
     began = time.monotonic()
     slot.wake()
-    waiter.join(5)
+    waiter.join(LONG_WAIT_SEC)
 
     assert not waiter.is_alive() and results == [None]
     assert time.monotonic() - began < PROMPT_SEC
@@ -132,13 +138,14 @@ def _blocked_put(slot: FrameSlot, cancelled: threading.Event) -> tuple[threading
     return blocked, results
 
 
-def test_every_frame_put_waits_for_room_until_close() -> None:
+def test_every_frame_put_waits_for_room_until_close(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_frame_slot, "_ROOM_POLL_SEC", LONG_WAIT_SEC)  # only close() can end it soon
     slot = FrameSlot(overwrite=False)
     blocked, results = _blocked_put(slot, threading.Event())
 
     began = time.monotonic()
     slot.close()
-    blocked.join(5)
+    blocked.join(LONG_WAIT_SEC)
 
     assert results == [False]
     assert time.monotonic() - began < PROMPT_SEC

@@ -77,9 +77,10 @@ def test_realtime_paces_at_the_files_frame_rate(clip: Path) -> None:
         arrivals.append(time.monotonic())
 
     gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
-    # Pacing only ever waits, so the lower bound holds however loaded the machine is.
+    # Pacing only ever waits, so these lower bounds hold however loaded the machine is (an
+    # upper bound would test the machine's speed, not the pacing).
     assert arrivals[-1] - arrivals[0] >= 15 / FPS * 0.95
-    assert statistics.median(gaps) == pytest.approx(1 / FPS, abs=0.02)
+    assert statistics.median(gaps) >= 0.9 / FPS
 
 
 def test_stop_ends_a_realtime_run_promptly(clip: Path) -> None:
@@ -97,11 +98,13 @@ def test_stop_ends_a_realtime_run_promptly(clip: Path) -> None:
     deadline = time.monotonic() + 5
     while len(seen) < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
-    began = time.monotonic()
+    at_stop = len(seen)
     source.stop()
-    thread.join(5)
-    assert not thread.is_alive() and len(seen) >= 3
-    assert stopped_after[0] - began < 0.5
+    thread.join(30)
+    # A looping realtime clip never ends by itself: only stop() can have ended it, and at once,
+    # without playing on (at most the frame already on its way).
+    assert not thread.is_alive() and stopped_after
+    assert at_stop >= 3 and len(seen) <= at_stop + 1
 
 
 def test_idempotency_keys_differ_across_restarts(clip: Path) -> None:

@@ -121,12 +121,14 @@ class FramePool:
     CPython's reference count tells exactly: a packet in an inbox, a node that keeps a frame,
     a numpy view or a memoryview of it all hold a reference, so a buffer is never written
     while anything can still read it. The pool keeps at most ``size`` buffers; when none is
-    free, the reader gets a new array and the pool takes it if there is room.
+    free, the reader gets a new array and the pool takes it, letting go of one it had (its
+    holder keeps it): so a consumer that keeps frames for a long time never pins the pool.
     """
 
     def __init__(self, size: int) -> None:
         self._size = size
         self._buffers: list[Image] = []
+        self._next = 0  # the buffer to let go of when a new one comes and the pool is full
 
     def free(self) -> Image | None:
         """A buffer nobody else holds, or None."""
@@ -136,6 +138,9 @@ class FramePool:
         return None
 
     def keep(self, image: Image) -> None:
-        """Take a newly allocated ``image`` into the pool if there is room."""
+        """Take a newly allocated ``image`` (none was free), in place of a busy one if full."""
         if len(self._buffers) < self._size:
             self._buffers.append(image)
+        elif self._size:
+            self._buffers[self._next] = image
+            self._next = (self._next + 1) % self._size
