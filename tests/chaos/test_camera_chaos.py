@@ -179,6 +179,10 @@ def test_outages_of_one_camera_at_a_time_in_a_multi_camera_graph(tmp_path: Path,
         graph = _multi_graph(tmp_path, servers)
         with start_chaos_cli(tmp_path, graph, "--report-json", str(report), "--stop-timeout", "3") as proc:
 
+            def reconnects(camera: str) -> Callable[[], int]:
+                line = f"rtsp_camera {camera}.cam: reconnected to"
+                return lambda: len(log_lines(proc.stderr(), line))
+
             def frames(camera: str) -> Callable[[], int]:
                 def count() -> int:
                     status = latest_status(proc.stderr())
@@ -196,10 +200,8 @@ def test_outages_of_one_camera_at_a_time_in_a_multi_camera_graph(tmp_path: Path,
                 assert proc.runs_for(OUTAGES_SEC[outage % len(OUTAGES_SEC)]), f"exited in outage {outage + 1}"
                 servers[down].start()
                 ready = time.monotonic()
-                reconnected = f"rtsp_camera {down}.cam: reconnected to"
-                done_before = len(log_lines(proc.stderr(), reconnected))
                 proc.wait_until(
-                    lambda line=reconnected, n=done_before: len(log_lines(proc.stderr(), line)) > n,
+                    reaches(reconnects(down), outage // len(CAMERAS) + 1),
                     timeout=RECOVERY_BOUND_SEC + 20,
                     what=f"{down} reconnecting after outage {outage + 1}",
                 )

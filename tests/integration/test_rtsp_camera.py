@@ -272,7 +272,9 @@ def test_stop_ends_run_during_backoff_wait(runners: list[SourceRunner]) -> None:
 
 def test_stop_ends_run_during_blocked_read(rtsp_server: RtspServer, runners: list[SourceRunner]) -> None:
     read_timeout = 8.0
-    runner = _run(runners, {"url": rtsp_server.url, "read_timeout_sec": read_timeout, "stall_timeout_sec": 20})
+    runner = _run(
+        runners, {"url": rtsp_server.url, "read_timeout_sec": read_timeout, "stall_timeout_sec": 20}
+    )
     assert runner.wait_until(lambda: runner.count >= 3, OPEN_WAIT_SEC)
     rtsp_server.pause()
     time.sleep(0.5)  # the reader drains what was buffered and blocks in FFmpeg's read

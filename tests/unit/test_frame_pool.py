@@ -34,7 +34,7 @@ def test_every_kind_of_holder_keeps_a_buffer_busy() -> None:
     packet = frame_packet("cam", buffer, 0, (buffer, 0.0, 0, 0.0))
     slot = FrameSlot(overwrite=True)
     view = buffer[10:20]
-    memory = memoryview(buffer)
+    memory = buffer.data  # a memoryview of the buffer
     del buffer
     holders: list[object] = [packet, view, memory]
     for holder in holders:
@@ -73,9 +73,10 @@ def test_opencv_decodes_into_a_buffer_that_fits_and_allocates_otherwise() -> Non
     import cv2
 
     source = np.full((36, 64, 3), 7, np.uint8)
+    everything = np.ones((36, 64), np.uint8)
     fits = np.zeros_like(source)
-    out = cv2.copyTo(source, None, fits)
+    out = cv2.copyTo(source, everything, fits)
     assert out is fits and int(fits[0, 0, 0]) == 7
     wrong = np.zeros((4, 4, 3), np.uint8)
-    out = cv2.copyTo(source, None, wrong)
+    out = cv2.copyTo(source, everything, wrong)
     assert out is not wrong and out.shape == source.shape

@@ -114,6 +114,8 @@ def _allow_concurrent_opens(cv2: Any) -> None:
             os.environ[THREAD_SAFE_ENV] = "1"
             if _LOG_LEVEL_ENV not in os.environ:
                 cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+
+
 # The operator's own FFmpeg options, read once before we first write the variable.
 _OPERATOR_OPTIONS: str | None = None
 _OPERATOR_LOCK = threading.Lock()
