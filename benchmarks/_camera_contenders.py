@@ -103,6 +103,7 @@ def runtime(graph_path: str, *options: str) -> None:
 
     if "--no-frame-pool" in options:
         _capture._POOL_SIZE = 0
+
     from schnitzel_stream.runtime.inproc import Engine, EngineOptions
     from schnitzel_stream.runtime.sdnotify import Notifier
 

@@ -216,13 +216,13 @@ class _QueuePoller:
 class RuntimeProcess:
     """The runtime contender: one process running ``graph``; :meth:`sample` reads its counters."""
 
-    def __init__(self, graph: Path, *extra: str) -> None:
+    def __init__(self, graph: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, str(CONTENDERS), "runtime", str(graph), *extra],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
-            env=ENV,
+            env={**ENV, **(env or {})},
         )
 
     @property

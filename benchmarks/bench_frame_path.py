@@ -10,7 +10,11 @@ the same stream, each in its own process, and differ in one thing only:
    hand-off to a thread of its own in front of it, which is how every node ran before
    (``__runtime__: {inbox_max: 8}`` on the detector asks the engine for that inbox);
 2. **frame buffer reuse**: the camera reader decoding into buffers it reuses (the default)
-   against a new array for every frame.
+   against a new array for every frame;
+3. **OpenCV threads**: OpenCV's own worker pool (one thread per CPU, its default) against
+   ``OPENCV_FOR_THREADS_NUM=1``, which an operator may set in the service's environment: with
+   more cameras than cores, splitting each small image operation over the pool costs more
+   than it saves.
 
 Per round, each contender's CPU time (every thread, from ``/proc/PID/task/*/schedstat``) per
 frame the detectors took, over the same window; the figure is the median of the rounds'
@@ -34,27 +38,31 @@ from bench_cameras import FPS, RuntimeProcess, _cpu_ns, camera_graph
 from tests.support.rtsp import RtspServer
 
 HAND_OFF = "{__runtime__: {inbox_max: 8}}"
-COMPARISONS = {
-    "operator chaining": (("fused (default)", "{}", ()), ("hand-off before motion", HAND_OFF, ())),
+#: A contender: its name, the motion detector's config, contender options, environment.
+Contender = tuple[str, str, tuple[str, ...], dict[str, str]]
+COMPARISONS: dict[str, tuple[Contender, Contender]] = {
+    "operator chaining": (("fused (default)", "{}", (), {}), ("hand-off before motion", HAND_OFF, (), {})),
     "frame buffer reuse": (
-        ("reused (default)", "{}", ()),
-        ("new array per frame", "{}", ("--no-frame-pool",)),
+        ("reused (default)", "{}", (), {}),
+        ("new array per frame", "{}", ("--no-frame-pool",), {}),
+    ),
+    "OpenCV threads": (
+        ("OpenCV's pool (default)", "{}", (), {}),
+        ("OPENCV_FOR_THREADS_NUM=1", "{}", (), {"OPENCV_FOR_THREADS_NUM": "1"}),
     ),
 }
 
 
-def _round(
-    url: str, cameras: int, seconds: float, contenders: tuple[tuple[str, str, tuple[str, ...]], ...]
-) -> list[float]:
+def _round(url: str, cameras: int, seconds: float, contenders: tuple[Contender, Contender]) -> list[float]:
     """CPU ms per frame of each contender, measured over the same window."""
     with tempfile.TemporaryDirectory() as tmp:
         running: list[RuntimeProcess] = []
         try:
-            for index, (_, motion_config, extra) in enumerate(contenders):
+            for index, (_, motion_config, extra, env) in enumerate(contenders):
                 directory = Path(tmp) / str(index)
                 directory.mkdir()
                 graph, _ = camera_graph(directory, url, cameras, motion_config)
-                running.append(RuntimeProcess(graph, *extra))
+                running.append(RuntimeProcess(graph, *extra, env=env))
             if not all(runtime.wait_streaming() for runtime in running):
                 raise SystemExit("cameras did not all open")
             before = [(_cpu_ns([r.pid]), sum(r.sample().values())) for r in running]
@@ -71,10 +79,15 @@ def main() -> None:
     parser.add_argument("--cameras", type=int, default=4, help="cameras per contender")
     parser.add_argument("--seconds", type=float, default=10.0, help="measured seconds per round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per comparison")
+    parser.add_argument("--only", choices=list(COMPARISONS), help="run this comparison alone")
+    parser.add_argument("--sizes", default="640x360,1280x720", help="frame sizes, comma-separated")
     args = parser.parse_args()
-    for width, height in ((640, 360), (1280, 720)):
+    sizes = [(int(w), int(h)) for w, h in (size.split("x") for size in args.sizes.split(","))]
+    for width, height in sizes:
         with RtspServer(width=width, height=height, fps=FPS) as server:
             for title, contenders in COMPARISONS.items():
+                if args.only and title != args.only:
+                    continue
                 rounds = [
                     _round(server.url, args.cameras, args.seconds, contenders) for _ in range(args.rounds)
                 ]

@@ -39,7 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # for tests.suppor
 import cv2
 
 from schnitzel_stream.nodes.video import OpenCvRtspSource
-from schnitzel_stream.nodes.video._capture import open_ffmpeg, rtsp_options
+from schnitzel_stream.nodes.video._capture import open_ffmpeg
+from schnitzel_stream.nodes.video._ffmpeg_env import rtsp_options
 from tests.support.rtsp import RtspServer
 
 # FFmpeg delivers ~2 s of frames buffered during the open at once; skip them.

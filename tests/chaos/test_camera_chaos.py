@@ -38,6 +38,18 @@ FRAMES_AFTER_RECOVERY = 30
 RECONNECTED = "rtsp_camera cam: reconnected to"
 
 
+#: The camera settings of every scenario here (the config block of the camera node).
+CAMERA_CONFIG = f"""\
+      transport: tcp
+      reconnect: true
+      reconnect_max_attempts: 0
+      reconnect_backoff_sec: {BACKOFF_SEC}
+      reconnect_backoff_max_sec: {BACKOFF_MAX_SEC}
+      open_timeout_sec: 5
+      read_timeout_sec: 3
+      stall_timeout_sec: 6"""
+
+
 def _graph(tmp_path: Path, server: RtspServer) -> Path:
     graph = tmp_path / "camera.yaml"
     graph.write_text(
@@ -49,14 +61,7 @@ nodes:
     plugin: rtsp_camera
     config:
       url: "{server.url}"
-      transport: tcp
-      reconnect: true
-      reconnect_max_attempts: 0
-      reconnect_backoff_sec: {BACKOFF_SEC}
-      reconnect_backoff_max_sec: {BACKOFF_MAX_SEC}
-      open_timeout_sec: 5
-      read_timeout_sec: 3
-      stall_timeout_sec: 6
+{CAMERA_CONFIG}
   - {{id: motion, kind: node, plugin: motion_detector, config: {{downscale: 2}}}}
   - {{id: events, kind: sink, plugin: jsonl_sink, config: {{path: "${{state}}/events.jsonl"}}}}
 edges:
@@ -149,11 +154,7 @@ nodes:
     plugin: rtsp_camera
     each_camera: true
     config:
-      reconnect_backoff_sec: {BACKOFF_SEC}
-      reconnect_backoff_max_sec: {BACKOFF_MAX_SEC}
-      open_timeout_sec: 5
-      read_timeout_sec: 3
-      stall_timeout_sec: 6
+{CAMERA_CONFIG}
   - {{id: motion, kind: node, plugin: motion_detector, each_camera: true}}
   - id: queue
     kind: sink

@@ -19,7 +19,8 @@ import pytest
 from schnitzel_stream import redact
 from schnitzel_stream.errors import NodeError
 from schnitzel_stream.nodes.video import OpenCvRtspSource
-from schnitzel_stream.nodes.video._capture import OPTIONS_ENV, open_ffmpeg
+from schnitzel_stream.nodes.video._capture import open_ffmpeg
+from schnitzel_stream.nodes.video._ffmpeg_env import OPTIONS_ENV
 from schnitzel_stream.packet import Packet
 from tests.support.net import free_port
 from tests.support.rtsp import RtspServer, SourceRunner, rtsp_server, start_rtsp_server

@@ -1,7 +1,7 @@
 """OpenCV capture plumbing shared by the video sources.
 
 - :func:`open_ffmpeg` opens a capture with OpenCV's FFmpeg backend, with open and read
-  timeouts, and with the process-global FFmpeg options set safely (see :class:`_OptionsGate`).
+  timeouts, and with the process-global FFmpeg settings set safely (see ``_ffmpeg_env``).
 - :class:`~schnitzel_stream.nodes.video._frame_slot.FrameSlot` (its own module) hands frames from
   a reader thread to ``run()``: only the newest one, or one at a time with back-pressure.
 - :class:`ReaderSession` is one connection: a thread that opens the capture, reads it into a
@@ -9,27 +9,18 @@
 - :func:`frame_packet` builds the ``frame`` packet every video source emits.
 
 cv2 is imported inside functions only: ``validate`` imports this module's package.
-
-Many cameras in one process: OpenCV serialises every FFmpeg open behind one process-wide
-lock unless ``OPENCV_FFMPEG_IS_THREAD_SAFE`` is set, so one camera that takes its full open
-timeout would hold up the (re)connects of all the others. The FFmpeg that OpenCV's wheels
-bundle is thread-safe (FFmpeg 4 removed the need for the lock), so :func:`open_ffmpeg` sets
-the variable unless the operator did; OpenCV then logs a warning at every open, so OpenCV's
-own log level is set to errors unless ``OPENCV_LOG_LEVEL`` says otherwise (our own log lines
-report every open, loss and timeout).
 """
 
 from __future__ import annotations
 
 import atexit
 import math
-import os
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
+from schnitzel_stream.nodes.video._ffmpeg_env import GATE, allow_concurrent_opens
 from schnitzel_stream.nodes.video._frame_slot import CapturedFrame, FramePool, FrameSlot
 from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet, iso_from_ns, new_packet_id
 from schnitzel_stream.redact import redact
@@ -39,12 +30,6 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     Image = npt.NDArray[np.uint8]
-
-#: OpenCV reads FFmpeg's demuxer options from this variable at the start of every open.
-OPTIONS_ENV = "OPENCV_FFMPEG_CAPTURE_OPTIONS"
-#: Unset or 0: OpenCV runs every FFmpeg open of the process under one lock.
-THREAD_SAFE_ENV = "OPENCV_FFMPEG_IS_THREAD_SAFE"
-_LOG_LEVEL_ENV = "OPENCV_LOG_LEVEL"
 
 SessionEnd = Literal["open_failed", "lost", "stalled", "cancelled"]
 Phase = Literal["opening", "streaming", "ended"]
@@ -64,78 +49,6 @@ _POOL_SIZE = 3
 _STREAM_START_EVERY = 16
 
 
-class _OptionsGate:
-    """Coordinates opens that need different values of the process-global FFmpeg options.
-
-    ``OPENCV_FFMPEG_CAPTURE_OPTIONS`` is one environment variable for the whole process, and
-    OpenCV reads it inside ``VideoCapture`` without a hook that tells us when. Opens that want
-    the same value run concurrently; an open that wants another value waits until those in
-    flight have finished, then sets the variable. ``None`` means "any value" (video files).
-    So two cameras with different transports never see each other's options, and the common
-    case (all cameras on TCP) never serialises opens.
-    """
-
-    def __init__(self) -> None:
-        self._cond = threading.Condition()
-        self._current: str | None = None
-        self._in_flight = 0
-
-    @contextmanager
-    def using(self, options: str | None) -> Iterator[None]:
-        with self._cond:
-            if options is not None:
-                while self._in_flight and self._current != options:
-                    self._cond.wait()
-                if self._current != options:
-                    os.environ[OPTIONS_ENV] = options
-                    self._current = options
-            self._in_flight += 1
-        try:
-            yield
-        finally:
-            with self._cond:
-                self._in_flight -= 1
-                self._cond.notify_all()
-
-
-_GATE = _OptionsGate()
-_CONCURRENT_OPENS = threading.Lock()
-_concurrent_opens_set = False
-
-
-def _allow_concurrent_opens(cv2: Any) -> None:
-    """Let FFmpeg opens run in parallel (see the module docstring), once per process."""
-    global _concurrent_opens_set
-    with _CONCURRENT_OPENS:
-        if _concurrent_opens_set:
-            return
-        _concurrent_opens_set = True
-        if THREAD_SAFE_ENV not in os.environ:
-            os.environ[THREAD_SAFE_ENV] = "1"
-            if _LOG_LEVEL_ENV not in os.environ:
-                cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
-
-
-# The operator's own FFmpeg options, read once before we first write the variable.
-_OPERATOR_OPTIONS: str | None = None
-_OPERATOR_LOCK = threading.Lock()
-
-
-def rtsp_options(transport: str) -> str:
-    """FFmpeg options for an RTSP open: the operator's own options, then our transport.
-
-    FFmpeg keeps the last value of a repeated key, so ``rtsp_transport`` here wins over one
-    the operator set, and every other option they set still applies.
-    """
-    global _OPERATOR_OPTIONS
-    with _OPERATOR_LOCK:
-        if _OPERATOR_OPTIONS is None:
-            _OPERATOR_OPTIONS = os.environ.get(OPTIONS_ENV, "")
-        base = _OPERATOR_OPTIONS
-    ours = f"rtsp_transport;{transport}"
-    return f"{base}|{ours}" if base else ours
-
-
 def open_ffmpeg(
     target: str,
     *,
@@ -153,7 +66,7 @@ def open_ffmpeg(
     """
     import cv2
 
-    _allow_concurrent_opens(cv2)
+    allow_concurrent_opens(cv2)
     params: list[int] = []
     if open_timeout_sec is not None:
         params += [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, max(1, round(open_timeout_sec * 1000))]
@@ -161,7 +74,7 @@ def open_ffmpeg(
         params += [cv2.CAP_PROP_READ_TIMEOUT_MSEC, max(1, round(read_timeout_sec * 1000))]
     if decode_threads:
         params += [cv2.CAP_PROP_N_THREADS, decode_threads]
-    with _GATE.using(options):
+    with GATE.using(options):
         capture = cv2.VideoCapture(target, cv2.CAP_FFMPEG, params)
     if not capture.isOpened():
         capture.release()

@@ -15,7 +15,7 @@ The camera URL appears only masked (``rtsp://user:***@host``) in logs and errors
 
 ``OPENCV_FFMPEG_CAPTURE_OPTIONS`` is process-global: each RTSP open sets it to
 ``rtsp_transport;<transport>`` appended to whatever the operator had set, coordinated so that
-cameras with different transports never race (see ``_video_capture._OptionsGate``).
+cameras with different transports never race (see ``_ffmpeg_env``).
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from schnitzel_stream.nodes.video._capture import (
     frame_packet,
     join_all,
     open_ffmpeg,
-    rtsp_options,
 )
 from schnitzel_stream.nodes.video._config import RTSP_SCHEMA, RtspSettings
+from schnitzel_stream.nodes.video._ffmpeg_env import rtsp_options
 from schnitzel_stream.nodes.video._file import VIDEO_FILE_SPEC
 from schnitzel_stream.packet import Packet
 
