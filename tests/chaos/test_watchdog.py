@@ -13,6 +13,8 @@ first event after a healthy stretch.
   longer than the watchdog interval, and send no ping after that: systemd would kill and
   restart it. A graceful stop must still end it (exit 0), because a hung node cannot hold
   the stop sequence hostage.
+- **hung, fused**: the same with ``tests.support.nodes:InlineHang``, which runs on the
+  camera's thread (operator chaining): the watchdog still names the node that hangs.
 - **healthy** (the control): the last node is ``tests.support.nodes:Collect``; pings go on for
   the whole observation, and nothing is withheld.
 """
@@ -122,6 +124,9 @@ def _start(tmp_path: Path, socket_path: str, last: str) -> CliProcess:
     ("last", "hangs"),
     [
         pytest.param("Hang", True, id="hung-node-stops-pings"),
+        # InlineHang does not block on I/O by its spec, so it runs on the camera's thread,
+        # fused after the motion detector: the watchdog must still name it.
+        pytest.param("InlineHang", True, id="hung-fused-node-stops-pings"),
         pytest.param("Collect", False, id="healthy-graph-keeps-pinging"),
     ],
 )
