@@ -46,11 +46,11 @@ def _bare_loop(url: str, index: int, out_dir: Path, started_fd: int) -> None:
         ok, image = capture.read()
         if not ok:
             break
-        if not start:
+        if start <= 0:  # unknown until the camera's first RTCP sender report (FFmpeg: 0 or negative)
             start = capture.get(start_usec) / 1e6
         camera_time = start + capture.get(pos_msec) / 1000
         detect(image)  # type: ignore[arg-type]  # cv2 types every image as a generic Mat
-        if start:
+        if start > 0:
             records.append((camera_time, wall()))
             if len(records) == 1:
                 os.write(started_fd, b"x")
