@@ -175,3 +175,26 @@ def test_the_published_schema_describes_the_camera_list() -> None:
         jsonschema.validate(
             yaml.safe_load(GRAPH.replace("each_camera: true", "each_camera: yes please")), schema
         )
+
+
+def test_camera_in_a_marked_node_s_config_is_the_camera_id() -> None:
+    text = """\
+version: 2
+cameras: [{id: gate}, {id: yard}]
+nodes:
+  - {id: cam, kind: source, plugin: synthetic_camera, each_camera: true, config: {frames: 3, realtime: false}}
+  - {id: motion, kind: node, plugin: motion_detector, each_camera: true}
+  - id: file
+    kind: sink
+    plugin: jsonl_sink
+    each_camera: true
+    config: {path: "/tmp/${camera}/events.jsonl", fsync: false}
+edges:
+  - {from: cam, to: motion}
+  - {from: motion, to: file}
+"""
+    graph = load_graph_text(text.replace("events.jsonl", "$${camera}.jsonl"), "g.yaml", OPTIONS)
+    assert graph.node("gate.file").config["path"] == "/tmp/gate/${camera}.jsonl"  # $${ stays literal
+    graph = load_graph_text(text, "g.yaml", OPTIONS)
+    assert graph.node("yard.file").config["path"] == "/tmp/yard/events.jsonl"
+    assert graph.node("gate.cam").config["source_id"] == "gate"

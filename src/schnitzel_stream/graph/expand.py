@@ -23,6 +23,8 @@ Before validation, :func:`expand` turns that into the graph it stands for:
 - a marked **source** takes the camera entry's keys (all but ``id``) on top of its own
   config, and its ``source_id`` defaults to the camera id when its plugin has that setting
   and it is the only marked source; other marked nodes take their own config;
+- ``${camera}`` in a marked node's config is the camera's id (a file per camera:
+  ``path: "${state}/${camera}.jsonl"``);
 - an edge between marked nodes is repeated per camera; an edge from a marked node to an
   unmarked one becomes one edge per camera into it (fan-in), and the other way a fan-out.
 
@@ -48,13 +50,16 @@ CAMERAS_KEY = "cameras"
 EACH_CAMERA_KEY = "each_camera"
 CAMERA_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 _CAMERA_ID = re.compile(CAMERA_ID_PATTERN)
+#: ``${camera}`` in a marked node's config is its camera's id; ``$${`` stays a literal ``${``.
+_CAMERA_REFERENCE = re.compile(r"(?<!\$)\$\{camera\}")
 
 CAMERAS_SCHEMA: dict[str, Any] = {
     "title": "Cameras",
     "description": (
         "One entry per camera. Every node marked 'each_camera: true' is built once per camera, "
         "with the id '<camera id>.<node id>'; a marked source takes the entry's keys (all but "
-        "'id') on top of its own config, and its source_id defaults to the camera id."
+        "'id') on top of its own config, and its source_id defaults to the camera id. In a "
+        "marked node's config, ${camera} is the camera id."
     ),
     "type": "array",
     "minItems": 1,
@@ -201,6 +206,17 @@ def _cameras(raw: Any, findings: list[Finding]) -> Iterator[tuple[int, str, dict
         yield index, camera_id, entry
 
 
+def _with_camera(value: Any, camera_id: str) -> Any:
+    """``value`` with ``${camera}`` in its strings replaced by the camera id (``$${camera}`` kept)."""
+    if isinstance(value, str):
+        return _CAMERA_REFERENCE.sub(camera_id, value) if "${camera}" in value else value
+    if isinstance(value, dict):
+        return {key: _with_camera(item, camera_id) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_camera(item, camera_id) for item in value]
+    return value
+
+
 def _source_id_setting(plugin: Any) -> bool:
     """Whether a built-in source plugin has a ``source_id`` setting (third-party ones are not guessed)."""
     if not isinstance(plugin, str):
@@ -256,6 +272,7 @@ class _Expander:
         own = node.get("config", {})
         if node.get("kind") != "source" or not isinstance(own, dict):
             self.origins[(*at, "config")] = (*written, "config")
+            generated["config"] = _with_camera(own, camera_id)
             out.append(generated)
             return
         config = dict(own)
@@ -270,7 +287,7 @@ class _Expander:
                 self.origins[(*at, "config", key)] = (CAMERAS_KEY, entry_index, key)
         # A problem with the config as a whole (no URL at all) is this camera's problem.
         self.origins[(*at, "config")] = (CAMERAS_KEY, entry_index)
-        generated["config"] = config
+        generated["config"] = _with_camera(config, camera_id)
         out.append(generated)
 
     def _edges(self) -> Any:
