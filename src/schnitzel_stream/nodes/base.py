@@ -7,6 +7,15 @@
 - A node with time-driven work (a batch that must go out after a linger time) may define
   ``tick()``, which returns packets to pass on; the engine calls it when the node's inbox
   has been idle for a moment (about 0.1 s).
+- A node that holds packets back (a batch not yet full) may define ``flush()``, which
+  returns packets to pass on. The engine calls it once, on the node's worker thread, when
+  the node's input has ended (its upstream nodes finished, or the graph is stopping: end
+  of input, ``--max-events``, ``--duration``, SIGTERM) and before the nodes downstream are
+  told that this node is done, so what it returns is still processed; in topological
+  order, since each node flushes before its downstream nodes see the end of their input.
+  It is skipped when a stop runs out of time (the engine interrupts and aborts then).
+  ``close()`` runs after every worker has stopped: packets a node delivers there can no
+  longer be passed on.
 
 Config arrives already validated against the node's JSON Schema (``SPEC.schema``) and with
 ``${...}`` references interpolated. The spec sits next to the node's code and is the only

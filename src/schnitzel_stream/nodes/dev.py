@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from schnitzel_stream.nodes._settings import with_defaults
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Source
 from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet, new_packet_id, utc_now_iso
 
@@ -21,41 +22,41 @@ from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet, new_packet_id, utc_
 class StaticItem:
     """One configured packet; ``source_id=None`` means the node id."""
 
-    payload: Any = None
-    kind: str = "raw"
-    source_id: str | None = None
-    ts: str | None = None
-    meta: Mapping[str, Any] | None = None
+    payload: Any
+    kind: str
+    source_id: str | None
+    ts: str | None
+    meta: Mapping[str, Any] | None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> StaticItem:
-        d = cls()
-        meta = data.get("meta")
+        """An item from its config entry; the item schema's defaults fill what it leaves out."""
+        merged = with_defaults(_ITEM_SCHEMA, data)
+        meta = merged["meta"]
         return cls(
-            payload=data.get("payload", d.payload),
-            kind=str(data.get("kind", d.kind)),
-            source_id=data.get("source_id", d.source_id),
-            ts=data.get("ts", d.ts),
-            meta=dict(meta) if meta is not None else d.meta,
+            payload=merged["payload"],
+            kind=str(merged["kind"]),
+            source_id=merged["source_id"],
+            ts=merged["ts"],
+            meta=dict(meta) if meta is not None else None,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class StaticSourceSettings:
-    """The static source's config with defaults applied."""
+    """The static source's config with the schema's defaults applied."""
 
-    packets: tuple[StaticItem, ...] = ()
-    repeat: int = 1
-    interval: float = 0.0
+    packets: tuple[StaticItem, ...]
+    repeat: int
+    interval: float
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> StaticSourceSettings:
-        d = cls()
-        raw = config.get("packets")
+        merged = with_defaults(_STATIC_SCHEMA, config)
         return cls(
-            packets=d.packets if raw is None else tuple(StaticItem.from_mapping(item) for item in raw),
-            repeat=int(config.get("repeat", d.repeat)),
-            interval=float(config.get("interval", d.interval)),
+            packets=tuple(StaticItem.from_mapping(item) for item in merged["packets"]),
+            repeat=int(merged["repeat"]),
+            interval=float(merged["interval"]),
         )
 
 
@@ -121,13 +122,13 @@ class Identity(Node):
 class PrintSinkSettings:
     """The print sink's config with defaults applied."""
 
-    prefix: str = ""
-    forward: bool = False
+    prefix: str
+    forward: bool
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> PrintSinkSettings:
-        d = cls()
-        return cls(prefix=str(config.get("prefix", d.prefix)), forward=bool(config.get("forward", d.forward)))
+        merged = with_defaults(_PRINT_SCHEMA, config)
+        return cls(prefix=str(merged["prefix"]), forward=bool(merged["forward"]))
 
 
 class PrintSink(Node):
@@ -203,42 +204,65 @@ _ITEM_SCHEMA: dict[str, Any] = {
     },
 }
 
+_STATIC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "packets": {
+            "type": "array",
+            "items": _ITEM_SCHEMA,
+            "title": "Packets",
+            "description": "The packets to emit, in order.",
+            "default": [],
+            "examples": [[{"kind": "event", "payload": {"n": 1}}]],
+        },
+        "repeat": {
+            "type": "integer",
+            "minimum": 0,
+            "title": "Repeat",
+            "description": "How many times to emit the list; 0 repeats until the graph is stopped.",
+            "default": 1,
+            "examples": [1, 1000, 0],
+        },
+        "interval": {
+            "type": "number",
+            "minimum": 0,
+            "title": "Interval",
+            "description": "Seconds to wait before each packet; 0 emits as fast as downstream takes them.",
+            "default": 0.0,
+            "examples": [0, 0.5],
+        },
+    },
+}
+
+_PRINT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "prefix": {
+            "type": "string",
+            "title": "Prefix",
+            "description": "Text printed before each line.",
+            "default": "",
+            "examples": ["", "out: "],
+        },
+        "forward": {
+            "type": "boolean",
+            "title": "Forward",
+            "description": "Also pass each packet on, to use the sink as a node.",
+            "default": False,
+            "examples": [False, True],
+        },
+    },
+}
+
 StaticSource.SPEC = NodeSpec(
     name="static_source",
     target="schnitzel_stream.nodes.dev:StaticSource",
     roles=frozenset({"source"}),
     title="Static source",
     description="Emit the packets listed in the config, repeat times (0: until stopped).",
-    schema={
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "packets": {
-                "type": "array",
-                "items": _ITEM_SCHEMA,
-                "title": "Packets",
-                "description": "The packets to emit, in order.",
-                "default": [],
-                "examples": [[{"kind": "event", "payload": {"n": 1}}]],
-            },
-            "repeat": {
-                "type": "integer",
-                "minimum": 0,
-                "title": "Repeat",
-                "description": "How many times to emit the list; 0 repeats until the graph is stopped.",
-                "default": 1,
-                "examples": [1, 1000, 0],
-            },
-            "interval": {
-                "type": "number",
-                "minimum": 0,
-                "title": "Interval",
-                "description": "Seconds to wait before each packet; 0 emits as fast as downstream takes them.",
-                "default": 0.0,
-                "examples": [0, 0.5],
-            },
-        },
-    },
+    schema=_STATIC_SCHEMA,
     produces=frozenset({ANY_KIND}),
 )
 
@@ -259,26 +283,7 @@ PrintSink.SPEC = NodeSpec(
     roles=frozenset({"sink", "node"}),
     title="Print sink",
     description="Print each packet as one JSON line on stdout (non-JSON values as text).",
-    schema={
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "prefix": {
-                "type": "string",
-                "title": "Prefix",
-                "description": "Text printed before each line.",
-                "default": "",
-                "examples": ["", "out: "],
-            },
-            "forward": {
-                "type": "boolean",
-                "title": "Forward",
-                "description": "Also pass each packet on, to use the sink as a node.",
-                "default": False,
-                "examples": [False, True],
-            },
-        },
-    },
+    schema=_PRINT_SCHEMA,
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
 )

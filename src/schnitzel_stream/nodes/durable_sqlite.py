@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from schnitzel_stream.errors import NodeError, Problem, QueueError, QueueFullError
 from schnitzel_stream.nodes import _durable_sqlite_schema as schema
 from schnitzel_stream.nodes._delivery import rejection_of
+from schnitzel_stream.nodes._settings import with_defaults
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Source
 from schnitzel_stream.packet import Packet
 
@@ -37,46 +38,47 @@ _LONG_WAIT_SEC = 3600.0
 
 @dataclass(frozen=True, slots=True)
 class QueueNodeSettings:
-    """The config of any of the three queue nodes, with defaults applied.
+    """The config of any of the three queue nodes, with the schemas' defaults applied.
 
-    Each node's schema admits only the keys that apply to it; the rest keep their defaults.
+    Each node's schema admits only the keys that apply to it; the rest keep the defaults of
+    the shared properties (``_durable_sqlite_schema``).
     """
 
     path: str
-    meta_key: str = "durable"
-    forward: bool = False
-    commit_every: int = 1
-    commit_interval_ms: int = 100
-    commit_max_batch: int = 1000
-    max_rows: int = 0
-    max_bytes: int = 0
-    on_full: str = "block"
-    synchronous: str = "full"
-    limit: int = 100
-    lease_sec: float = 60.0
-    follow: bool = False
-    poll_interval_ms: int = 50
-    delete_on_emit: bool = False
+    meta_key: str
+    forward: bool
+    commit_every: int
+    commit_interval_ms: int
+    commit_max_batch: int
+    max_rows: int
+    max_bytes: int
+    on_full: str
+    synchronous: str
+    limit: int
+    lease_sec: float
+    follow: bool
+    poll_interval_ms: int
+    delete_on_emit: bool
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> QueueNodeSettings:
-        d = cls(path="")
+        merged = with_defaults(schema.ALL_KEYS, config)
         return cls(
-            path=str(config["path"]),
-            meta_key=str(config.get("meta_key", d.meta_key)),
-            forward=bool(config.get("forward", d.forward)),
-            commit_every=int(config.get("commit_every", d.commit_every)),
-            commit_interval_ms=int(config.get("commit_interval_ms", d.commit_interval_ms)),
-            commit_max_batch=int(config.get("commit_max_batch", d.commit_max_batch)),
-            max_rows=int(config.get("max_rows", d.max_rows)),
-            max_bytes=int(config.get("max_bytes", d.max_bytes)),
-            on_full=str(config.get("on_full", d.on_full)),
-            synchronous=str(config.get("synchronous", d.synchronous)),
-            limit=int(config.get("limit", d.limit)),
-            lease_sec=float(config.get("lease_sec", d.lease_sec)),
-            follow=bool(config.get("follow", d.follow)),
-            poll_interval_ms=int(config.get("poll_interval_ms", d.poll_interval_ms)),
-            delete_on_emit=bool(config.get("delete_on_emit", d.delete_on_emit)),
+            path=str(merged["path"]),
+            meta_key=str(merged["meta_key"]),
+            forward=bool(merged["forward"]),
+            commit_every=int(merged["commit_every"]),
+            commit_interval_ms=int(merged["commit_interval_ms"]),
+            commit_max_batch=int(merged["commit_max_batch"]),
+            max_rows=int(merged["max_rows"]),
+            max_bytes=int(merged["max_bytes"]),
+            on_full=str(merged["on_full"]),
+            synchronous=str(merged["synchronous"]),
+            limit=int(merged["limit"]),
+            lease_sec=float(merged["lease_sec"]),
+            follow=bool(merged["follow"]),
+            poll_interval_ms=int(merged["poll_interval_ms"]),
+            delete_on_emit=bool(merged["delete_on_emit"]),
         )
 
     def queue_options(self) -> QueueOptions:

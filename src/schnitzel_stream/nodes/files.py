@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from schnitzel_stream.errors import NodeError, Problem
+from schnitzel_stream.nodes._settings import with_defaults
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
 from schnitzel_stream.packet import Packet
 
@@ -24,20 +25,20 @@ class JsonlSinkSettings:
     """The sink's config with defaults applied (names match the schema's properties)."""
 
     path: str
-    rotate_max_bytes: int = 0
-    rotate_keep: int = 5
-    fsync: bool = False
-    forward: bool = False
+    rotate_max_bytes: int
+    rotate_keep: int
+    fsync: bool
+    forward: bool
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> JsonlSinkSettings:
-        d = cls(path="")
+        merged = with_defaults(_SCHEMA, config)
         return cls(
-            path=str(config["path"]),
-            rotate_max_bytes=int(config.get("rotate_max_bytes", d.rotate_max_bytes)),
-            rotate_keep=int(config.get("rotate_keep", d.rotate_keep)),
-            fsync=bool(config.get("fsync", d.fsync)),
-            forward=bool(config.get("forward", d.forward)),
+            path=str(merged["path"]),
+            rotate_max_bytes=int(merged["rotate_max_bytes"]),
+            rotate_keep=int(merged["rotate_keep"]),
+            fsync=bool(merged["fsync"]),
+            forward=bool(merged["forward"]),
         )
 
 

@@ -258,12 +258,13 @@ class Engine:
                 batch = take(batch_size, idle)
                 if batch is None:
                     assert tick is not None
-                    for output in tick():
-                        runner.n_out += 1
-                        for target in targets:
-                            target.put(output, aborted)
+                    self._pass_on(runner, tick())
                     continue
                 if not batch:
+                    # End of input. flush() runs before this worker tells the nodes downstream
+                    # it is done (finally, below), so what it passes on is still processed.
+                    if not self._aborting:
+                        self._flush_node(runner)
                     break
                 runner.busy = True
                 for packet in batch:
@@ -289,6 +290,20 @@ class Engine:
             runner.busy = False
             for target in targets:
                 target.producer_done()
+
+    def _pass_on(self, runner: _Runner, outputs: Iterable[Packet]) -> None:
+        for output in outputs:
+            runner.n_out += 1
+            for target in runner.targets:
+                target.put(output, self._is_aborting)
+
+    def _flush_node(self, runner: _Runner) -> None:
+        """Call the node's ``flush()`` (if it has one) and pass on what it returns."""
+        flush: Callable[[], Iterable[Packet]] | None = getattr(runner.node, "flush", None)
+        if flush is not None:
+            runner.busy = True
+            runner.beat = time.monotonic()
+            self._pass_on(runner, flush())
 
     def _sink_total(self) -> int:
         return sum(r.n_in for r in self._runners if r.is_sink)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError, Problem
 from schnitzel_stream.nodes._delivery import ON_FAILURE_CHOICES, ON_FAILURE_DESCRIPTION, OnFailure
+from schnitzel_stream.nodes._settings import with_defaults
 
 Method = Literal["POST", "PUT"]
 BodyMode = Literal["payload", "packet"]
@@ -69,10 +70,11 @@ SCHEMA: dict[str, Any] = {
         "timeout_sec": {
             "type": "number",
             "exclusiveMinimum": 0,
-            "title": "Read timeout (s)",
+            "title": "Request deadline (s)",
             "description": (
-                "Seconds to wait for the response. Also the connect timeout unless "
-                "'connect_timeout_sec' is set."
+                "The whole of one request attempt: connecting (TCP and TLS), sending the body and "
+                "reading the whole answer. A backend that answers slowly, trickles its body or never "
+                "finishes it is cut off at this deadline and the attempt counts as a timeout."
             ),
             "default": 3.0,
             "examples": [3.0],
@@ -80,8 +82,11 @@ SCHEMA: dict[str, Any] = {
         "connect_timeout_sec": {
             "type": ["number", "null"],
             "exclusiveMinimum": 0,
-            "title": "Connect timeout (s)",
-            "description": "Seconds to wait for the TCP/TLS connection. null: the same as 'timeout_sec'.",
+            "title": "Connect deadline (s)",
+            "description": (
+                "The connect part of an attempt (TCP and TLS), within 'timeout_sec'. null: only "
+                "'timeout_sec' bounds it."
+            ),
             "default": None,
             "examples": [1.0],
         },
@@ -124,8 +129,9 @@ SCHEMA: dict[str, Any] = {
             "title": "Idempotency header",
             "description": (
                 "Header that carries packet.idempotency_key, so the receiver can de-duplicate retries "
-                "and redeliveries. In batch mode it carries the keys of all packets of the batch, "
-                "comma-separated, in body order. Empty disables it."
+                "and redeliveries. In batch mode it carries one key for the batch, derived from the "
+                "keys of its packets ('batch-' and 64 hex digits), and each packet's own key travels "
+                "in the body (see docs/reliability.md, 'HTTP wire format'). Empty disables it."
             ),
             "default": "Idempotency-Key",
             "examples": ["Idempotency-Key", "X-Request-Id", ""],
@@ -197,8 +203,9 @@ SCHEMA: dict[str, Any] = {
             "maximum": 10000,
             "title": "Batch size",
             "description": (
-                "1 sends one packet per request. Above 1 every request body is a JSON array of up "
-                "to this many payloads (or packets)."
+                "1 sends one packet per request. Above 1 every request body is a JSON object "
+                '{"idempotency_key": ..., "items": [{"idempotency_key": ..., "payload" or "packet": ...}]} '
+                "with up to this many packets."
             ),
             "default": 1,
             "examples": [1, 500],
@@ -226,10 +233,14 @@ SCHEMA: dict[str, Any] = {
             "description": (
                 "4xx answers that mean the receiver refused this packet's content, so retrying can "
                 "never succeed; behind a queue such packets go to the dead letters (on_failure auto). "
-                "Other 4xx answers (401, 403, 404, ...) point at the configuration, not the packet, "
-                "and are handled like a transient failure."
+                "Only the application's own answer counts, that is one with a JSON body "
+                "(Content-Type application/json or +json): a proxy's error page (nginx's 400 or 413 "
+                "in HTML) is handled like a transient failure, so it never dead-letters valid events. "
+                "A rejected batch is split and its halves sent again, down to the single packets the "
+                "receiver refuses. Other 4xx answers (401, 403, 404, ...) point at the configuration, "
+                "not the packet, and are handled like a transient failure."
             ),
-            "default": [400, 409, 410, 413, 422],
+            "default": list(DEFAULT_REJECT_STATUS),
             "examples": [[400, 409, 410, 413, 422], [400, 422]],
         },
         "max_response_bytes": {
@@ -253,28 +264,30 @@ SCHEMA: dict[str, Any] = {
 
 @dataclass(frozen=True, slots=True)
 class HttpSinkSettings:
-    """The ``http_sink`` config with defaults applied and secrets resolved."""
+    """The ``http_sink`` config with the schema's defaults applied and secrets resolved."""
 
     url: str
     display_url: str
-    method: Method = "POST"
-    connect_timeout_sec: float = 3.0
-    read_timeout_sec: float = 3.0
-    body: BodyMode = "payload"
-    headers: Mapping[str, str] | None = None
-    idempotency_header: str = "Idempotency-Key"
-    retry_max_attempts: int = 3
-    retry_backoff_sec: float = 1.0
-    retry_backoff_max_sec: float = 10.0
-    retry_on_status: frozenset[int] = frozenset(DEFAULT_RETRY_ON_STATUS)
-    reject_status: frozenset[int] = frozenset(DEFAULT_REJECT_STATUS)
-    retry_budget_per_sec: float = 5.0
-    forward: bool = False
-    batch_max: int = 1
-    batch_linger_sec: float = 0.2
-    on_failure: OnFailure = "auto"
-    max_response_bytes: int = 65536
-    verify_tls: bool | str = True
+    method: Method
+    #: The whole of one request: connect, TLS, sending the body, and reading the whole answer.
+    timeout_sec: float
+    #: The connect part of it (TCP and TLS), never more than ``timeout_sec``.
+    connect_timeout_sec: float
+    body: BodyMode
+    headers: Mapping[str, str]
+    idempotency_header: str
+    retry_max_attempts: int
+    retry_backoff_sec: float
+    retry_backoff_max_sec: float
+    retry_on_status: frozenset[int]
+    reject_status: frozenset[int]
+    retry_budget_per_sec: float
+    forward: bool
+    batch_max: int
+    batch_linger_sec: float
+    on_failure: OnFailure
+    max_response_bytes: int
+    verify_tls: bool | str
 
 
 def looks_secret(header: str) -> bool:
@@ -294,6 +307,7 @@ def _register_header_secret(value: str) -> None:
 def _display_secret_url(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}/***"
 
@@ -303,12 +317,48 @@ def parse_settings(
 ) -> HttpSinkSettings:
     """Build settings from a (schema-valid) config. Raises :class:`ConfigError` naming the field."""
     env = os.environ if environ is None else environ
+    merged = with_defaults(SCHEMA, config)
     where = f"nodes.{node_id}.config"
     problems: list[Problem] = []
+    url, display_url = _url(merged, env, where, problems)
+    headers = _headers(merged, env, where, problems)
+    if problems:
+        raise ConfigError(problems)
+    timeout = float(merged["timeout_sec"])
+    connect_timeout = merged["connect_timeout_sec"]
+    backoff = float(merged["retry_backoff_sec"])
+    verify = merged["verify_tls"]
+    return HttpSinkSettings(
+        url=url,
+        display_url=display_url,
+        method=cast(Method, str(merged["method"]).upper()),
+        timeout_sec=timeout,
+        connect_timeout_sec=timeout if connect_timeout is None else min(timeout, float(connect_timeout)),
+        body=cast(BodyMode, merged["body"]),
+        headers=headers,
+        idempotency_header=str(merged["idempotency_header"]),
+        retry_max_attempts=int(merged["retry_max_attempts"]),
+        retry_backoff_sec=backoff,
+        retry_backoff_max_sec=max(backoff, float(merged["retry_backoff_max_sec"])),
+        retry_on_status=frozenset(int(s) for s in merged["retry_on_status"]),
+        reject_status=frozenset(int(s) for s in merged["reject_status"]),
+        retry_budget_per_sec=float(merged["retry_budget_per_sec"]),
+        forward=bool(merged["forward"]),
+        batch_max=int(merged["batch_max"]),
+        batch_linger_sec=float(merged["batch_linger_ms"]) / 1000.0,
+        on_failure=cast(OnFailure, merged["on_failure"]),
+        max_response_bytes=int(merged["max_response_bytes"]),
+        verify_tls=verify if isinstance(verify, str) else bool(verify),
+    )
 
-    url = str(config.get("url") or "")
+
+def _url(
+    merged: Mapping[str, Any], env: Mapping[str, str], where: str, problems: list[Problem]
+) -> tuple[str, str]:
+    """The endpoint URL (``url_from_env`` wins when set) and the form logs may show."""
+    url = str(merged.get("url") or "")
     display_url = redact.mask_url(url)
-    url_var = config.get("url_from_env")
+    url_var = merged.get("url_from_env")
     if url_var:
         from_env = env.get(str(url_var), "")
         if from_env:
@@ -330,13 +380,19 @@ def parse_settings(
         )
     if not url and not url_var:
         problems.append(Problem("http.url", "'url' or 'url_from_env' is required", where))
+    return url, display_url
 
+
+def _headers(
+    merged: Mapping[str, Any], env: Mapping[str, str], where: str, problems: list[Problem]
+) -> dict[str, str]:
+    """Literal headers and headers from the environment; secret values are registered."""
     headers: dict[str, str] = {}
-    for name, value in dict(config.get("headers") or {}).items():
+    for name, value in dict(merged["headers"]).items():
         headers[str(name)] = str(value)
         if looks_secret(str(name)):
             _register_header_secret(str(value))
-    for name, var in dict(config.get("headers_from_env") or {}).items():
+    for name, var in dict(merged["headers_from_env"]).items():
         value = env.get(str(var))
         if value is None:
             problems.append(
@@ -350,32 +406,4 @@ def parse_settings(
         if value:  # set but empty: no such header (lets an env file switch auth off)
             _register_header_secret(value)
             headers[str(name)] = value
-    if problems:
-        raise ConfigError(problems)
-
-    read_timeout = float(config.get("timeout_sec", 3.0))
-    connect_timeout = config.get("connect_timeout_sec")
-    backoff = float(config.get("retry_backoff_sec", 1.0))
-    verify = config.get("verify_tls", True)
-    return HttpSinkSettings(
-        url=url,
-        display_url=display_url,
-        method=cast(Method, str(config.get("method", "POST")).upper()),
-        connect_timeout_sec=read_timeout if connect_timeout is None else float(connect_timeout),
-        read_timeout_sec=read_timeout,
-        body=cast(BodyMode, config.get("body", "payload")),
-        headers=headers,
-        idempotency_header=str(config.get("idempotency_header", "Idempotency-Key")),
-        retry_max_attempts=int(config.get("retry_max_attempts", 3)),
-        retry_backoff_sec=backoff,
-        retry_backoff_max_sec=max(backoff, float(config.get("retry_backoff_max_sec", 10.0))),
-        retry_on_status=frozenset(int(s) for s in config.get("retry_on_status", DEFAULT_RETRY_ON_STATUS)),
-        reject_status=frozenset(int(s) for s in config.get("reject_status", DEFAULT_REJECT_STATUS)),
-        retry_budget_per_sec=float(config.get("retry_budget_per_sec", 5.0)),
-        forward=bool(config.get("forward", False)),
-        batch_max=max(1, int(config.get("batch_max", 1))),
-        batch_linger_sec=max(0.0, float(config.get("batch_linger_ms", 200)) / 1000.0),
-        on_failure=cast(OnFailure, config.get("on_failure", "auto")),
-        max_response_bytes=max(0, int(config.get("max_response_bytes", 65536))),
-        verify_tls=verify if isinstance(verify, str) else bool(verify),
-    )
+    return headers

@@ -30,7 +30,7 @@ def _choice(values: list[Any], title: str, description: str, default: Any) -> di
     }
 
 
-_TLS_SCHEMA: dict[str, Any] = _prop(
+TLS_SCHEMA: dict[str, Any] = _prop(
     ["object", "null"],
     "TLS",
     "TLS settings for mqtts:// URLs (an mqtts:// URL uses TLS even without them). Without ca_file "
@@ -180,7 +180,7 @@ SCHEMA: dict[str, Any] = {
             default=None,
             examples=["MQTT_PASSWORD"],
         ),
-        "tls": _TLS_SCHEMA,
+        "tls": TLS_SCHEMA,
         "body": _choice(
             ["payload", "packet"],
             "Body",
