@@ -8,7 +8,8 @@ temporary directory, on a free 127.0.0.1 port. It listens as:
   (``large_client_header_buffers 4 8k``), a 1 MiB body limit (``client_max_body_size``),
   and its own HTML error pages (400 ``Request Header Or Cookie Too Large``, 413 ...);
 - ``/fast``: an answer of ``200 {}`` straight from nginx, for the benchmark, where the
-  server must not be the ceiling;
+  server must not be the ceiling; ``/moved``: a 301;
+- ``keepalive_timeout`` is nginx's default (75 s) unless a test shortens it;
 - optionally the same on a TLS port, with a certificate from :func:`make_certificates`.
 
 Requests in absolute form (``POST http://host:port/path``) are served the same way, so the
@@ -59,8 +60,8 @@ class Nginx:
         return path.read_text(errors="replace") if path.exists() else ""
 
 
-def make_certificates(directory: Path) -> Certificates:
-    """A CA and a server certificate (SAN 127.0.0.1, localhost) made with the openssl CLI."""
+def make_certificates(directory: Path, names: str = "IP:127.0.0.1,DNS:localhost") -> Certificates:
+    """A CA and a server certificate for ``names`` (subjectAltName) made with the openssl CLI."""
     directory.mkdir(parents=True, exist_ok=True)
     ca, ca_key = directory / "ca.pem", directory / "ca.key"
     cert, key, csr = directory / "server.pem", directory / "server.key", directory / "server.csr"
@@ -71,7 +72,7 @@ def make_certificates(directory: Path) -> Certificates:
         "extendedKeyUsage=serverAuth\n"
         "subjectKeyIdentifier=hash\n"
         "authorityKeyIdentifier=keyid,issuer\n"
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+        f"subjectAltName={names}\n"
     )
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
     run = ["openssl"]
@@ -93,7 +94,9 @@ def make_certificates(directory: Path) -> Certificates:
     return Certificates(ca=ca, cert=cert, key=key)
 
 
-def _config(prefix: Path, port: int, upstream: int, tls: tuple[int, Certificates] | None) -> str:
+def _config(
+    prefix: Path, port: int, upstream: int, tls: tuple[int, Certificates] | None, keepalive_timeout: str
+) -> str:
     temp = prefix / "temp"
     # As root the workers would drop to "nobody", who cannot enter pytest's temporary
     # directories; as anyone else the directive would only draw a warning.
@@ -102,6 +105,9 @@ def _config(prefix: Path, port: int, upstream: int, tls: tuple[int, Certificates
         location = /fast {
             default_type application/json;
             return 200 '{}';
+        }
+        location = /moved {
+            return 301 /elsewhere;
         }
         location / {
             proxy_pass http://upstream_backend;
@@ -131,6 +137,7 @@ pid {prefix}/nginx.pid;
 events {{ worker_connections 512; }}
 http {{
     access_log off;
+    keepalive_timeout {keepalive_timeout};
     client_body_temp_path {temp}/body;
     proxy_temp_path {temp}/proxy;
     fastcgi_temp_path {temp}/fastcgi;
@@ -147,7 +154,11 @@ http {{
 
 @contextlib.contextmanager
 def running_nginx(
-    directory: Path, upstream_port: int, *, certificates: Certificates | None = None
+    directory: Path,
+    upstream_port: int,
+    *,
+    certificates: Certificates | None = None,
+    keepalive_timeout: str = "75s",
 ) -> Iterator[Nginx]:
     """nginx proxying to ``127.0.0.1:upstream_port``, stopped (and checked stopped) on exit."""
     prefix = directory / "nginx"
@@ -156,7 +167,7 @@ def running_nginx(
     tls_port = free_port() if certificates is not None else None
     tls = (tls_port, certificates) if tls_port is not None and certificates is not None else None
     conf = prefix / "nginx.conf"
-    conf.write_text(_config(prefix, port, upstream_port, tls))
+    conf.write_text(_config(prefix, port, upstream_port, tls, keepalive_timeout))
     process = subprocess.Popen(
         [NGINX, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "error.log"), "-g", "daemon off;"],
         stdin=subprocess.DEVNULL,

@@ -8,8 +8,10 @@ close-delimited bodies), ``ssl`` does TLS. It is several times cheaper per reque
 
 **Deadlines.** Every socket operation of an attempt (connect, TLS handshake, a proxy's
 ``CONNECT``, sending, each read of the answer) gets as its timeout what is left of one
-deadline, so the whole attempt (connect, send, the whole answer) ends by
-``deadline``: a server that trickles its answer a byte at a time cannot stretch it.
+deadline, so the whole attempt (connect, send, the whole answer) ends by the deadline: a
+server that trickles its answer a byte at a time cannot stretch it. Once the status line
+and headers are in, the server has answered: a body that stalls or never ends is cut at
+the deadline (or at ``max_body`` bytes) and the answer stands.
 The socket handed to ``http.client`` is a small wrapper (:class:`_DeadlineSocket`) that arms
 the remaining time before each blocking call.
 
@@ -358,15 +360,22 @@ def _describe(exc: BaseException) -> str:
 
 
 def _read_head(response: http.client.HTTPResponse, cap: int) -> bytes:
-    """At most ``cap`` bytes of the body; a body read to its end lets the connection be reused."""
-    if cap <= 0:
-        # Nothing is kept, but an empty or short body is still read so the connection survives.
-        response.read(0)
-        return b""
+    """At most ``cap`` bytes of the body, within the deadline.
+
+    The status line and headers are in: the server has answered. A body that stalls or
+    breaks off is cut at the deadline and the answer stands; the connection is closed
+    (the response is not ``isclosed()``), as after a body read only to ``cap``. A body read
+    to its end lets the connection be reused.
+    """
     head = bytearray()
-    while len(head) < cap:
-        chunk = response.read(min(_READ_CHUNK, cap - len(head)))
-        if not chunk:
-            break
-        head += chunk
+    try:
+        if cap <= 0:
+            response.read(0)  # an empty body is complete at once and the connection survives
+        while len(head) < cap:
+            chunk = response.read(min(_READ_CHUNK, cap - len(head)))
+            if not chunk:
+                break
+            head += chunk
+    except (OSError, http.client.HTTPException):  # DeadlineExceeded included
+        pass
     return bytes(head)
