@@ -21,7 +21,7 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -31,9 +31,11 @@ from schnitzel_stream.runtime.inproc import Engine, EngineOptions, RunResult
 from schnitzel_stream.runtime.sdnotify import Notifier
 from schnitzel_stream.state.sqlite_queue import SqliteQueue, peek_queue
 from tests.support.asgi_backend import Uvicorn, running_uvicorn
-from tests.support.http_backend import BackendProcess, backend_process
 from tests.support.nginx import Nginx, running_nginx
 from tests.support.proc import CliProcess, cli_command
+
+if TYPE_CHECKING:
+    from tests.support.http_backend import BackendProcess
 
 EVENTS = 1440  # not a multiple of 500: the last batch is partial
 BIG = "x" * 2500  # 500 of these make a body larger than nginx's 1 MiB client_max_body_size
@@ -41,6 +43,9 @@ BIG = "x" * 2500  # 500 of these make a body larger than nginx's 1 MiB client_ma
 
 @pytest.fixture
 def backend(tmp_path: Path) -> Iterator[BackendProcess]:
+    # Imported here, not at the top: pytest must load it as a plugin (test_http_sink.py) first.
+    from tests.support.http_backend import backend_process
+
     with backend_process("--keep-bodies") as server:
         yield server
 

@@ -19,13 +19,12 @@ import time
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from schnitzel_stream.nodes.http import HttpJsonSink
 from schnitzel_stream.packet import Packet
-from tests.support.http_backend import BackendProcess, backend_process
 from tests.support.nginx import Certificates, Nginx, make_certificates, running_nginx
 from tests.support.raw_servers import (
     Behaviour,
@@ -40,6 +39,9 @@ from tests.support.raw_servers import (
     trickle_body,
     trickle_head,
 )
+
+if TYPE_CHECKING:
+    from tests.support.http_backend import BackendProcess
 
 PROXY_VARIABLES = (
     "http_proxy",
@@ -68,6 +70,9 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
 
 @pytest.fixture
 def backend() -> Iterator[BackendProcess]:
+    # Imported here, not at the top: pytest must load it as a plugin (test_http_sink.py) first.
+    from tests.support.http_backend import backend_process
+
     with backend_process("--keep-bodies") as server:
         yield server
 
