@@ -16,7 +16,8 @@ from schnitzel_stream.errors import ConfigError
 from schnitzel_stream.nodes import registry
 from schnitzel_stream.nodes.http import SPECS, HttpJsonSink
 from schnitzel_stream.nodes.http._client import parse_retry_after
-from schnitzel_stream.nodes.http._config import DEFAULT_RETRY_ON_STATUS, SCHEMA, looks_secret, parse_settings
+from schnitzel_stream.nodes.http._config import looks_secret, parse_settings
+from schnitzel_stream.nodes.http._schema import DEFAULT_RETRY_ON_STATUS, SCHEMA
 
 URL = "https://events.example.com/ingest"
 
@@ -221,3 +222,29 @@ def test_importing_the_node_module_does_not_import_requests() -> None:
 def test_invalid_config_raises_config_error_at_construction() -> None:
     with pytest.raises(ConfigError, match=r"nodes\.bad\.config\.url"):
         HttpJsonSink(node_id="bad", config={"url": "ftp://example.com/x"})
+
+
+@pytest.mark.parametrize(
+    ("config", "environ", "path", "fragment"),
+    [
+        pytest.param(
+            {"headers_from_env": {"Authorization": "HDR_TOKEN"}},
+            {"HDR_TOKEN": "Bearer abc\r\nX-Injected: 1"},
+            "headers_from_env.Authorization",
+            "the value of HDR_TOKEN holds a line break",
+            id="crlf-from-env",
+        ),
+        pytest.param(
+            {"headers": {"X-Site": "gate-\u2603"}}, {}, "headers.X-Site", "not Latin-1", id="not-latin-1"
+        ),
+        pytest.param({"headers": {"X Site": "a"}}, {}, "headers.X Site", "not an HTTP token", id="bad-name"),
+    ],
+)
+def test_headers_http_cannot_carry_are_config_errors(
+    config: dict[str, Any], environ: dict[str, str], path: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings("out", {"url": URL, **config}, environ=environ)
+    (problem,) = caught.value.problems
+    assert problem.path == f"nodes.out.config.{path}" and fragment in problem.message
+    assert "abc" not in problem.message  # the value of a secret header is never repeated

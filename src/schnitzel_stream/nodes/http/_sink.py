@@ -45,7 +45,8 @@ from schnitzel_stream import redact
 from schnitzel_stream.errors import DeliveryError, Problem
 from schnitzel_stream.nodes import _delivery
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
-from schnitzel_stream.nodes.http._config import SCHEMA, HttpSinkSettings, parse_settings
+from schnitzel_stream.nodes.http._config import HttpSinkSettings, parse_settings
+from schnitzel_stream.nodes.http._schema import SCHEMA
 from schnitzel_stream.nodes.http._wire import batch_body, header_key
 from schnitzel_stream.packet import Packet
 

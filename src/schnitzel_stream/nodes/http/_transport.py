@@ -35,7 +35,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from schnitzel_stream.nodes.http._http11 import (
     Answer,
@@ -48,6 +48,8 @@ from schnitzel_stream.nodes.http._http11 import (
 
 __all__ = ["Answer", "DeadlineExceeded", "Endpoint", "Transport", "TransportError"]
 
+#: What stays as it is in a request target: RFC 3986's reserved and unreserved characters, and %.
+_PATH_SAFE = "/:@!$&'()*+,;=?%~-._"
 #: Longest status line plus headers of a proxy's answer to CONNECT.
 _TUNNEL_HEAD_MAX = 65536
 
@@ -74,7 +76,10 @@ class Endpoint:
         secure = parts.scheme.lower() == "https"
         host = parts.hostname or ""
         port = parts.port or (443 if secure else 80)
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        # Characters a request line cannot carry are percent-encoded; escapes already there stay.
+        path = quote(parts.path or "/", safe=_PATH_SAFE) + (
+            f"?{quote(parts.query, safe=_PATH_SAFE)}" if parts.query else ""
+        )
         auth = None
         if parts.username is not None or parts.password is not None:
             auth = _basic(unquote(parts.username or ""), unquote(parts.password or ""))
