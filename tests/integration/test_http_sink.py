@@ -369,12 +369,18 @@ def test_on_failure_error_raises_delivery_error(http_backend: LocalBackend) -> N
     assert "nodes.out" in str(caught.value) and "HTTP 503" in str(caught.value)
 
 
-def test_payload_that_is_not_json_is_a_final_failure(http_backend: LocalBackend) -> None:
+@pytest.mark.parametrize(
+    "value",
+    [object(), float("nan"), float("inf"), "lone surrogate \udce9"],
+    ids=["object", "nan", "infinity", "surrogate"],
+)
+def test_payload_that_is_not_json_is_a_final_failure(http_backend: LocalBackend, value: Any) -> None:
+    # Never sent as bare NaN/Infinity (not JSON) nor as text that is not UTF-8.
     with (
         http_sink(http_backend.url, on_failure="error") as sink,
         pytest.raises(DeliveryError, match="not JSON-portable"),
     ):
-        sink.process(Packet.new("event", "cam", {"value": object()}))
+        sink.process(Packet.new("event", "cam", {"value": value}))
     assert http_backend.stats()["requests"] == 0
 
 

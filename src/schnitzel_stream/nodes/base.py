@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -40,13 +40,29 @@ JsonSchema = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
+class ConfigFinding:
+    """A problem a spec's ``check`` found in a schema-valid config, at the config key ``key``."""
+
+    key: str
+    code: str
+    message: str
+
+
+#: ``check(config)``: what ``validate`` can tell about a schema-valid (interpolated) config
+#: beyond what its schema says, such as a file path that names a directory. It must be
+#: cheap, import nothing heavy and change nothing.
+ConfigCheck = Callable[[Mapping[str, Any]], list[ConfigFinding]]
+
+
+@dataclass(frozen=True, slots=True)
 class NodeSpec:
     """What ``validate`` needs to know about a plugin, without constructing it.
 
     ``consumes``/``produces`` list packet kinds; ``"*"`` in ``consumes`` accepts anything and
     ``"*"`` in ``produces`` means the node passes on the kinds it receives. ``portable`` marks
     nodes that only handle JSON-portable payloads (no frames). ``live`` marks sources whose
-    data goes stale, so their downstream inboxes default to ``drop_oldest``.
+    data goes stale, so their downstream inboxes default to ``drop_oldest``. ``check`` (see
+    :data:`ConfigCheck`) adds static findings ``validate`` reports with the schema's.
     """
 
     name: str
@@ -60,6 +76,7 @@ class NodeSpec:
     portable: bool = False
     live: bool = False
     aliases: tuple[str, ...] = field(default=())
+    check: ConfigCheck | None = None
 
     @property
     def module(self) -> str:

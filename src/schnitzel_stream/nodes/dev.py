@@ -7,12 +7,17 @@ throughput benchmark runs on them, so their per-packet paths are kept cheap.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import math
+import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from schnitzel_stream.errors import OutputClosed
 from schnitzel_stream.nodes._settings import with_defaults
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Source
 from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet, new_packet_id, utc_now_iso
@@ -132,7 +137,13 @@ class PrintSinkSettings:
 
 
 class PrintSink(Node):
-    """Print each packet as one JSON line on stdout; values JSON cannot hold are shown as text."""
+    """Print each packet as one JSON line on stdout; values JSON cannot hold are shown as text.
+
+    Every line is valid JSON: NaN and infinities are printed as the strings ``"NaN"``,
+    ``"Infinity"`` and ``"-Infinity"``, arrays by their shape, and text stdout cannot encode
+    with ``\\u`` escapes. When the reader goes away (``run ... | head -1``) the graph stops
+    quietly, as a Unix tool does.
+    """
 
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
@@ -140,15 +151,63 @@ class PrintSink(Node):
         self._lines = 0
 
     def process(self, packet: Packet) -> Iterable[Packet]:
-        text = json.dumps(packet.to_dict(), default=_describe, ensure_ascii=False, separators=(",", ":"))
-        # Flushed per line: a dev sink is read live, often through a pipe.
-        sys.stdout.write(f"{self.settings.prefix}{text}\n")
-        sys.stdout.flush()
+        value = packet.to_dict()
+        prefix = self.settings.prefix
+        try:
+            try:
+                sys.stdout.write(f"{prefix}{_json_line(value, ascii_only=False)}\n")
+            except UnicodeEncodeError:
+                # stdout cannot carry it (a lone surrogate, a non-UTF-8 console): escape instead.
+                sys.stdout.write(f"{prefix}{_json_line(value, ascii_only=True)}\n")
+            # Flushed per line: a dev sink is read live, often through a pipe.
+            sys.stdout.flush()
+        except OSError as exc:
+            if not _pipe_closed(exc):
+                raise
+            _discard_stdout()
+            raise OutputClosed(
+                f"node {self.node_id!r} (print_sink): stdout was closed by its reader"
+            ) from None
         self._lines += 1
         return (packet,) if self.settings.forward else ()
 
     def metrics(self) -> dict[str, int]:
         return {"lines": self._lines}
+
+
+def _json_line(value: Any, *, ascii_only: bool) -> str:
+    try:
+        return json.dumps(
+            value, default=_describe, ensure_ascii=ascii_only, separators=(",", ":"), allow_nan=False
+        )
+    except ValueError:  # NaN or an infinity somewhere (rare: the fast path above is the usual one)
+        return json.dumps(_finite(value), default=_describe, ensure_ascii=ascii_only, separators=(",", ":"))
+
+
+def _finite(value: Any, depth: int = 0) -> Any:
+    """``value`` with NaN and infinities as strings, so that the line stays JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value).replace("inf", "Infinity").replace("nan", "NaN")
+    if depth > 100:
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item, depth + 1) for item in value]
+    return value
+
+
+def _pipe_closed(exc: OSError) -> bool:
+    # Windows reports a write to a closed pipe as EINVAL rather than EPIPE.
+    return isinstance(exc, BrokenPipeError) or (sys.platform == "win32" and exc.errno == errno.EINVAL)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so that the flush at exit cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _describe(value: Any) -> str:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from schnitzel_stream.errors import NodeError, Problem, QueueError, QueueFullError
 from schnitzel_stream.nodes import _durable_sqlite_schema as schema
 from schnitzel_stream.nodes._delivery import rejection_of
+from schnitzel_stream.nodes._paths import output_check, require_output
 from schnitzel_stream.nodes._settings import with_defaults
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Source
 from schnitzel_stream.packet import Packet
@@ -95,10 +96,18 @@ class QueueNodeSettings:
         )
 
 
-def _open_queue(settings: QueueNodeSettings, *, consumer: bool = False) -> SqliteQueue:
+def _open_queue(
+    node: Node, plugin: str, settings: QueueNodeSettings, *, consumer: bool = False
+) -> SqliteQueue:
+    """The node's queue; a path that cannot hold one is a configuration error (exit 78)."""
     from schnitzel_stream.state.sqlite_queue import SqliteQueue
 
-    return SqliteQueue(settings.path, settings.queue_options(), consumer=consumer)
+    # SQLite keeps -wal and -shm files next to the queue: its directory must be writable.
+    require_output(node.node_id, plugin, "queue.path", settings.path, side_files=True)
+    try:
+        return SqliteQueue(settings.path, settings.queue_options(), consumer=consumer)
+    except QueueError as exc:
+        raise _node_error(node, plugin, exc) from None
 
 
 def _queue_meta(queue: SqliteQueue, seq: int | None, node_id: str) -> dict[str, Any]:
@@ -149,10 +158,7 @@ class SqliteQueueSink(Node):
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
         self.settings = QueueNodeSettings.from_mapping(self.config)
-        try:
-            self._queue = _open_queue(self.settings)
-        except QueueError as exc:
-            raise _node_error(self, self._PLUGIN, exc) from None
+        self._queue = _open_queue(self, self._PLUGIN, self.settings)
         self._not_accepted = 0
         self._stop = _WaitCountsAsAlive(self)
 
@@ -196,10 +202,7 @@ class SqliteQueueSource(Source):
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
         self.settings = QueueNodeSettings.from_mapping(self.config)
-        try:
-            self._queue = _open_queue(self.settings, consumer=True)
-        except QueueError as exc:
-            raise _node_error(self, self._PLUGIN, exc) from None
+        self._queue = _open_queue(self, self._PLUGIN, self.settings, consumer=True)
         if self.settings.delete_on_emit:
             log.warning(
                 "node %s: delete_on_emit is deprecated and unsafe: rows are deleted as they are emitted, "
@@ -273,10 +276,7 @@ class SqliteQueueAckSink(Node):
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
         self.settings = QueueNodeSettings.from_mapping(self.config)
-        try:
-            self._queue = _open_queue(self.settings)
-        except QueueError as exc:
-            raise _node_error(self, self._PLUGIN, exc) from None
+        self._queue = _open_queue(self, self._PLUGIN, self.settings)
         self._resolved = self._queue.path.resolve()
         self._same_path: dict[str, bool] = {}
         self._already_gone = 0
@@ -344,6 +344,8 @@ class SqliteQueueAckSink(Node):
         return {**self._queue.metrics(), "ack_already_gone": self._already_gone}
 
 
+_QUEUE_PATH_CHECK = output_check("queue.path", side_files=True)
+
 SqliteQueueSink.SPEC = NodeSpec(
     name="sqlite_queue_sink",
     target="schnitzel_stream.nodes.durable_sqlite:SqliteQueueSink",
@@ -351,6 +353,7 @@ SqliteQueueSink.SPEC = NodeSpec(
     title="Durable queue sink (SQLite)",
     description="Enqueue each packet into a durable SQLite queue that survives crashes and restarts.",
     schema=schema.SINK,
+    check=_QUEUE_PATH_CHECK,
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
     portable=True,
@@ -362,6 +365,7 @@ SqliteQueueSource.SPEC = NodeSpec(
     title="Durable queue source (SQLite)",
     description="Lease packets from a durable SQLite queue, oldest first; acknowledge them with sqlite_queue_ack.",
     schema=schema.SOURCE,
+    check=_QUEUE_PATH_CHECK,
     produces=frozenset({ANY_KIND}),
     portable=True,
 )
@@ -372,6 +376,7 @@ SqliteQueueAckSink.SPEC = NodeSpec(
     title="Durable queue acknowledgement (SQLite)",
     description="Acknowledge packets leased by sqlite_queue_source, removing them from the queue.",
     schema=schema.ACK,
+    check=_QUEUE_PATH_CHECK,
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
     portable=True,

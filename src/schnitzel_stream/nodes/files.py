@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from schnitzel_stream.errors import NodeError, Problem
+from schnitzel_stream.nodes._paths import output_check, require_output
 from schnitzel_stream.nodes._settings import with_defaults
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
 from schnitzel_stream.packet import Packet
@@ -48,6 +49,14 @@ class JsonlSink(Node):
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
         self.settings = JsonlSinkSettings.from_mapping(self.config)
+        # Rotation renames files next to this one, so then its directory must be writable too.
+        require_output(
+            node_id,
+            "jsonl_sink",
+            "jsonl.path",
+            self.settings.path,
+            side_files=self.settings.rotate_max_bytes > 0,
+        )
         self.path = Path(self.settings.path)
         self._file: IO[bytes] | None = None
         self._size = 0
@@ -175,6 +184,7 @@ JsonlSink.SPEC = NodeSpec(
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
     portable=True,
+    check=output_check("jsonl.path"),
 )
 
 SPECS: tuple[NodeSpec, ...] = (JsonlSink.SPEC,)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from schnitzel_stream.errors import NodeError, SchnitzelError
+from schnitzel_stream.errors import NodeError, OutputClosed, SchnitzelError
 from schnitzel_stream.graph.model import DEFAULT_INBOX_MAX, Graph, NodeDecl, Overflow
 from schnitzel_stream.nodes.base import Node
 from schnitzel_stream.nodes.registry import PluginError, node_class
@@ -204,6 +204,13 @@ class Engine:
         return self._aborting
 
     def _fail(self, runner: _Runner, error: BaseException) -> None:
+        if isinstance(error, OutputClosed):
+            # A closed stdout ends the run the way it ends a Unix tool: quietly, not as a failure.
+            log.info("%s; stopping", error)
+            if runner.inbox is not None:
+                runner.inbox.abort()
+            self.stop_requested = self.stop_requested or "output closed"
+            return
         runner.errors += 1
         if isinstance(error, SchnitzelError):
             failure = error

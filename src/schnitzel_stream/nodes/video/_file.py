@@ -11,7 +11,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from schnitzel_stream.errors import ConfigError, NodeError, Problem
+from schnitzel_stream.errors import NodeError, Problem
+from schnitzel_stream.nodes._paths import input_check, require_input
 from schnitzel_stream.nodes.base import NodeSpec, Source
 from schnitzel_stream.nodes.video._capture import frame_packet, open_ffmpeg
 from schnitzel_stream.nodes.video._config import VIDEO_FILE_SCHEMA, VideoFileSettings
@@ -26,6 +27,7 @@ VIDEO_FILE_SPEC = NodeSpec(
     description="Frames from a video file, optionally looped and paced at the file's frame rate.",
     schema=VIDEO_FILE_SCHEMA,
     produces=frozenset({"frame"}),
+    check=input_check("video.path"),
 )
 
 # Pace files that report no usable frame rate like a typical camera.
@@ -46,17 +48,10 @@ class OpenCvVideoFileSource(Source):
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
         self.settings = VideoFileSettings.from_config(node_id, self.config)
+        # Checked at construction: a missing file is a config error (exit 78), which a service
+        # restart would not fix; a FIFO would block the open for ever.
+        require_input(node_id, "video_file", "video.path", self.settings.path)
         self._path = Path(self.settings.path)
-        if not self._path.is_file():
-            # Checked at construction: a missing file is a config error (exit 78), which a
-            # service restart would not fix.
-            raise ConfigError(
-                Problem(
-                    code="video.missing",
-                    message=f"video_file {node_id!r}: {self._path} does not exist or is not a file",
-                    path=f"{node_id}.config.path",
-                )
-            )
         self._frames = 0
         self._loops = 0
 
