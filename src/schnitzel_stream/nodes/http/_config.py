@@ -71,14 +71,6 @@ def _register_header_secret(value: str) -> None:
         redact.register_secret(token.strip())
 
 
-def _display_secret_url(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}/***"
-
-
 def parse_settings(
     node_id: str, config: Mapping[str, Any], environ: Mapping[str, str] | None = None
 ) -> HttpSinkSettings:
@@ -131,7 +123,7 @@ def _url(
         if from_env:
             url = from_env
             redact.register_secret(url)
-            display_url = _display_secret_url(url)
+            display_url = f"{redact.url_origin(url)}/{redact.MASK}"
         elif not url:
             problems.append(
                 Problem(

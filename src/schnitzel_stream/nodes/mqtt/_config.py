@@ -156,7 +156,7 @@ def _broker(url: str, problem: _Report) -> tuple[_Broker, str]:
         user=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password is not None else None,
     )
-    return broker, f"{parts.scheme}://{_display_host(host)}:{port}"
+    return broker, redact.url_origin(url)
 
 
 def _credentials(
@@ -188,10 +188,6 @@ def _credentials(
             "credentials", "a password needs a user name (username or username_from_env)", "password_from_env"
         )
     return username, password
-
-
-def _display_host(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 def _credential(merged: Mapping[str, Any], key: str, env: Mapping[str, str], problem: _Report) -> str | None:

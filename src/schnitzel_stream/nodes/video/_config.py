@@ -254,7 +254,7 @@ class RtspSettings:
     @property
     def display_url(self) -> str:
         """The URL as it may appear in logs, errors and reports: password masked."""
-        return mask_camera_url(self.url)
+        return redact.mask_url(self.url)
 
     @classmethod
     def from_config(
@@ -339,23 +339,3 @@ def _resolve_url(node_id: str, merged: Mapping[str, Any], environ: Mapping[str, 
             f"environment variable {env_name} (url_from_env) does not hold an rtsp:// or rtsps:// URL",
         )
     return value
-
-
-def mask_camera_url(url: str) -> str:
-    """``url`` with its password masked, even one with a stray unencoded ``@`` or ``/``.
-
-    :func:`redact.mask_url` stops a password at the first ``@``; camera passwords typed
-    into a URL by hand often contain one, so split the authority at its *last* ``@``.
-    """
-    scheme, sep, rest = url.partition("://")
-    if sep:
-        authority_end = len(rest)
-        for stop in "?#":
-            found = rest.find(stop)
-            if found != -1:
-                authority_end = min(authority_end, found)
-        userinfo, at, host_path = rest[:authority_end].rpartition("@")
-        if at and ":" in userinfo:
-            user = userinfo.partition(":")[0]
-            url = f"{scheme}://{user}:{redact.MASK}@{host_path}{rest[authority_end:]}"
-    return redact.mask_url(url)
