@@ -7,7 +7,7 @@ without a reader thread or timeouts. cv2 is imported lazily.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,9 @@ class OpenCvVideoFileSource(Source):
         self._path = Path(self.settings.path)
         self._frames = 0
         self._loops = 0
+        #: The pacing clock and its wait (True when stopped); a test injects its own.
+        self.clock: Callable[[], float] = time.monotonic
+        self.pause: Callable[[float], bool] = self.stopping.wait
 
     def run(self) -> Iterator[Packet]:
         """Yield the file's frames: once, or looping; as fast as possible, or at its frame rate."""
@@ -64,7 +67,8 @@ class OpenCvVideoFileSource(Source):
         try:
             fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
             interval = 1.0 / (fps if 0.0 < fps < 1000.0 else _FALLBACK_FPS)
-            anchor, paced, in_pass = time.monotonic(), 0, 0
+            clock, pause = self.clock, self.pause
+            anchor, paced, in_pass = clock(), 0, 0
             while not self.stopping.is_set():
                 ok, image = capture.read()
                 if not ok or image is None:
@@ -79,11 +83,11 @@ class OpenCvVideoFileSource(Source):
                     in_pass = 0
                     continue
                 if settings.realtime:
-                    wait = anchor + paced * interval - time.monotonic()
-                    if wait > 0 and self.stopping.wait(wait):
+                    wait = anchor + paced * interval - clock()
+                    if wait > 0 and pause(wait):
                         return
                     if wait < -_MAX_LAG_SEC:
-                        anchor, paced = time.monotonic(), 0
+                        anchor, paced = clock(), 0
                     paced += 1
                 stream_ms = float(capture.get(cv2.CAP_PROP_POS_MSEC))
                 frame: CapturedFrame = (image, time.monotonic(), time.time_ns(), stream_ms)
