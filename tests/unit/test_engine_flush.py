@@ -31,9 +31,9 @@ edges:
 """
 
 
-def engine_for(count: int, interval: float, **options: float) -> Engine:
+def engine_for(count: int, interval: float, duration: float | None = None) -> Engine:
     graph = load_graph_text(GRAPH.format(count=count, interval=interval), "flush.yaml")
-    return Engine(graph, EngineOptions(status_interval=0, **options), Notifier(None))
+    return Engine(graph, EngineOptions(status_interval=0, duration=duration), Notifier(None))
 
 
 def test_flush_at_the_end_of_input_reaches_the_sink() -> None:

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from schnitzel_stream.nodes.http._http11 import (
+    Answer,
     DeadlineExceeded,
     Stream,
     TransportError,
@@ -34,7 +35,9 @@ def pair() -> Iterator[tuple[Stream, socket.socket]]:
         server.close()
 
 
-def answer_of(pair: tuple[Stream, socket.socket], data: bytes, *, close: bool = False, cap: int = 1 << 16):
+def answer_of(
+    pair: tuple[Stream, socket.socket], data: bytes, *, close: bool = False, cap: int = 1 << 16
+) -> tuple[Answer, bool]:
     stream, server = pair
     server.sendall(data)
     if close:
