@@ -193,6 +193,13 @@ def test_chunked_and_close_delimited_answers(behaviour: Behaviour, connections: 
     assert (metrics["sent"], metrics["connections"], metrics["conn_errors"]) == (5, connections, 0)
 
 
+def test_chunked_answers_from_nginx_keep_one_connection(tmp_path: Path) -> None:
+    # nginx re-chunks an upstream answer without a length for its HTTP/1.1 client.
+    with HostileServer(chunked_ok) as upstream, running_nginx(tmp_path, upstream.port) as server:
+        metrics = deliver(server.url(), 20)
+    assert (metrics["sent"], metrics["connections"], metrics["conn_errors"]) == (20, 1, 0)
+
+
 def test_content_length_answers_keep_one_connection(nginx: Nginx) -> None:
     metrics = deliver(nginx.url("/fast"), 50)
     assert (metrics["sent"], metrics["connections"]) == (50, 1)
