@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -248,3 +249,14 @@ def test_headers_http_cannot_carry_are_config_errors(
     (problem,) = caught.value.problems
     assert problem.path == f"nodes.out.config.{path}" and fragment in problem.message
     assert "abc" not in problem.message  # the value of a secret header is never repeated
+
+
+@pytest.mark.parametrize("content", [None, "not a certificate\n"], ids=["missing", "not-pem"])
+def test_a_ca_bundle_that_does_not_load_is_a_config_error(tmp_path: Path, content: str | None) -> None:
+    bundle = tmp_path / "ca.pem"
+    if content is not None:
+        bundle.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        HttpJsonSink(node_id="out", config={"url": "https://events.example.com/x", "verify_tls": str(bundle)})
+    (problem,) = caught.value.problems
+    assert problem.path == "nodes.out.config.verify_tls" and str(bundle) in problem.message

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream import redact
-from schnitzel_stream.errors import DeliveryError, Problem
+from schnitzel_stream.errors import ConfigError, DeliveryError, Problem
 from schnitzel_stream.nodes import _delivery
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
 from schnitzel_stream.nodes.http._config import HttpSinkSettings, parse_settings
@@ -80,9 +80,19 @@ class HttpJsonSink(Node):
         self._settings: HttpSinkSettings = parse_settings(node_id, self.config)
         self._label = f"http_sink {node_id}"
         self._counters = HttpCounters()
-        self._client = HttpClient(
-            self._settings, self._counters, self.interrupted, self.wait, _log, self._label
-        )
+        try:
+            self._client = HttpClient(
+                self._settings, self._counters, self.interrupted, self.wait, _log, self._label
+            )
+        except OSError as exc:  # ssl.SSLError included: a CA bundle that does not load
+            raise ConfigError(
+                Problem(
+                    "http.tls",
+                    f"node {node_id!r} (http_sink): cannot load the CA bundle {self._settings.verify_tls}: "
+                    f"{redact.redact(str(exc))}",
+                    f"nodes.{node_id}.config.verify_tls",
+                )
+            ) from None
         self._base_headers = {"Content-Type": "application/json", **self._settings.headers}
         self._field = "packet" if self._settings.body == "packet" else "payload"
         #: Serialises use of the connection between the worker and a late close().
