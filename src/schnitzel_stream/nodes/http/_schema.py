@@ -200,7 +200,11 @@ SCHEMA: dict[str, Any] = {
             "type": "number",
             "minimum": 0,
             "title": "Batch linger (ms)",
-            "description": "Longest time a packet waits for its batch to fill before it is sent.",
+            "description": (
+                "How long a packet waits for its batch to fill before the batch is sent: checked on "
+                "every packet and, while none comes, on the engine's idle tick (about every 0.1 s). "
+                "When the input ends the batch is sent at once."
+            ),
             "default": 200,
             "examples": [200, 50],
         },
