@@ -17,7 +17,6 @@ import contextlib
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Self
 
 Behaviour = Callable[[socket.socket, threading.Event], None]
@@ -145,53 +144,27 @@ class HostileServer:
             self.behaviour(sock, self.stopping)
 
 
-@dataclass
-class ConnectProxy:
+class ConnectProxy(HostileServer):
     """A CONNECT-only proxy on a free port; ``seen`` holds the request heads it received."""
 
-    seen: list[str] = field(default_factory=list)
-    stopping: threading.Event = field(default_factory=threading.Event)
+    def __init__(self) -> None:
+        super().__init__(self._tunnel)
+        self.seen: list[str] = []
 
-    def __post_init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self._listener.settimeout(0.2)
-        self.port: int = self._listener.getsockname()[1]
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        self._thread.join(5)
-        self._listener.close()
-
-    def _serve(self) -> None:
-        while not self.stopping.is_set():
-            try:
-                client, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._tunnel, args=(client,), daemon=True).start()
-
-    def _tunnel(self, client: socket.socket) -> None:
-        with client, contextlib.suppress(OSError):
-            head = read_request(client).decode("latin-1")
-            self.seen.append(head)
-            method, target, _ = [*head.split("\r\n", 1)[0].split(" "), "", ""][:3]
-            if method != "CONNECT":
-                client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
-                return
-            host, _, port = target.rpartition(":")
-            with socket.create_connection((host.strip("[]"), int(port)), timeout=5) as upstream:
-                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
-                relay = threading.Thread(target=_pump, args=(upstream, client, self.stopping), daemon=True)
-                relay.start()
-                _pump(client, upstream, self.stopping)
-                relay.join(5)
+    def _tunnel(self, client: socket.socket, stopping: threading.Event) -> None:
+        head = read_request(client).decode("latin-1")
+        self.seen.append(head)
+        method, target, _ = [*head.split("\r\n", 1)[0].split(" "), "", ""][:3]
+        if method != "CONNECT":
+            client.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
+            return
+        host, _, port = target.rpartition(":")
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=5) as upstream:
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            relay = threading.Thread(target=_pump, args=(upstream, client, stopping), daemon=True)
+            relay.start()
+            _pump(client, upstream, stopping)
+            relay.join(5)
 
 
 def _pump(source: socket.socket, target: socket.socket, stopping: threading.Event) -> None:
