@@ -5,7 +5,8 @@ found by ``validate`` (exit 1, the line and the path) and refused by ``run`` wit
 (EX_CONFIG: a service manager stops restarting). A directory that exists but cannot be
 written is only known to the user that runs the graph: ``run`` refuses it with exit 78 and
 says which directory. Real files, FIFOs and devices, the CLI as a subprocess; a read-only
-directory is a real read-only tmpfs in a private mount namespace.
+directory is a real read-only tmpfs in a private mount namespace (hence Linux: this runs in
+the integration session, with the other tests that need the real system).
 """
 
 from __future__ import annotations
