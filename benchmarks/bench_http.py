@@ -127,8 +127,11 @@ def reference(url: str, count: int) -> tuple[float, float] | None:
         return None
     code = textwrap.dedent(_REFERENCE_CODE.format(payload=repr(PAYLOAD)))
     env = {**os.environ, "PYTHONPATH": str(Path(checkout) / "src")}
+    # Its own venv when it has one: its package is also called schnitzel_stream.
+    own = [Path(checkout) / ".venv" / "bin" / "python", Path(checkout) / ".venv" / "Scripts" / "python.exe"]
+    python = next((str(p) for p in own if p.exists()), sys.executable)
     done = subprocess.run(
-        [sys.executable, "-c", code, url, str(count)],
+        [python, "-c", code, url, str(count)],
         check=False,
         capture_output=True,
         text=True,
