@@ -358,3 +358,34 @@ def test_a_fused_node_s_time_excludes_the_nodes_after_it() -> None:
     assert report["slow"]["processing_ms"] >= 20 * 10  # a sleep never ends early
     # quick's own work is a list append; were slow's time counted in it, it would be as large.
     assert report["quick"]["processing_ms"] < report["slow"]["processing_ms"] / 2
+
+
+@pytest.mark.parametrize(
+    "stop", [pytest.param(False, id="end-of-input"), pytest.param(True, id="stop-request")]
+)
+def test_fused_nodes_are_flushed_in_order_before_the_nodes_after_them_stop(stop: bool) -> None:
+    graph = make_graph(
+        [
+            ("src", "source", "Counter", {"count": 0 if stop else 40, "interval": 0.001 if stop else 0}),
+            ("first", "node", "InlineHolder", {}),
+            ("second", "node", "InlineHolder", {}),
+            ("out", "sink", "Collect", {}),
+        ],
+        [("src", "first"), ("first", "second"), ("second", "out")],
+    )
+    engine = Engine(graph, EngineOptions(), notifier=Notifier(None))
+    if stop:
+
+        def stop_after_20() -> None:
+            while not engine._runners or engine._runners[0].n_out < 20:
+                time.sleep(0.01)
+            engine.stop_requested = "SIGTERM"
+
+        threading.Thread(target=stop_after_20, daemon=True).start()
+    result = engine.run()
+    report = result.report["nodes"]
+    emitted = report["src"]["out"]
+    assert emitted >= 20
+    # first's flush went through second (which held it too) and second's flush reached out.
+    assert report["first"]["out"] == report["second"]["in"] == emitted
+    assert values("out") == list(range(emitted))

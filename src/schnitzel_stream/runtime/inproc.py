@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from schnitzel_stream.errors import NodeError, SchnitzelError
+from schnitzel_stream.errors import NodeError, OutputClosed, SchnitzelError
 from schnitzel_stream.graph.model import DEFAULT_INBOX_MAX, Graph, NodeDecl, Overflow
 from schnitzel_stream.nodes.base import Node
 from schnitzel_stream.nodes.registry import PluginError, node_class
@@ -200,6 +200,13 @@ class Engine:
     def _fail(self, chain: Chain, error: BaseException) -> None:
         runner = _chains.failing_runner(chain)
         runner.since = 0
+        if isinstance(error, OutputClosed):
+            # A closed stdout ends the run the way it ends a Unix tool: quietly, not as a failure.
+            log.info("%s; stopping", error)
+            if chain.head.inbox is not None:
+                chain.head.inbox.abort()
+            self.stop_requested = self.stop_requested or "output closed"
+            return
         runner.errors += 1
         if isinstance(error, SchnitzelError):
             failure = error
@@ -238,6 +245,8 @@ class Engine:
                 push(packet, perf())
                 if self._stopping:
                     break
+            if not self._aborting:
+                self._flush_chain(chain, 1)
         except BaseException as exc:  # noqa: BLE001 - any failure of a node stops the graph
             self._fail(chain, exc)
         finally:
@@ -264,6 +273,10 @@ class Engine:
                     _chains.push_all(tick(), head, after_tick)
                     continue
                 if not batch:
+                    # End of input. flush() runs before this worker tells the nodes downstream
+                    # it is done (finally, below), so what it passes on is still processed.
+                    if not self._aborting:
+                        self._flush_chain(chain, 0)
                     break
                 now = perf()
                 for packet in batch:
@@ -275,6 +288,20 @@ class Engine:
         finally:
             for target in chain.last.targets:
                 target.producer_done()
+
+    def _flush_chain(self, chain: Chain, start: int) -> None:
+        """At the end of the chain's input, ``flush()`` each node from ``start`` on (those that
+        have one), in order: what one passes on still goes through the nodes after it."""
+        runners = chain.runners
+        for index in range(start, len(runners)):
+            runner = runners[index]
+            flush: Callable[[], Iterable[Packet]] | None = getattr(runner.node, "flush", None)
+            if flush is None:
+                continue
+            runner.since = time.perf_counter_ns()
+            outputs = list(flush())
+            runner.since = 0
+            _chains.push_all(outputs, runner, self._push(chain, index + 1))
 
     def _sink_total(self) -> int:
         return sum(r.n_in for r in self._runners if r.is_sink)
