@@ -25,19 +25,19 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from schnitzel_stream.errors import NodeError, OutputClosed, SchnitzelError
+from schnitzel_stream.errors import NodeError, SchnitzelError
 from schnitzel_stream.graph.model import DEFAULT_INBOX_MAX, Graph, NodeDecl, Overflow
 from schnitzel_stream.nodes.base import Node
 from schnitzel_stream.nodes.registry import PluginError, node_class
-from schnitzel_stream.packet import Packet
 from schnitzel_stream.redact import redact
 from schnitzel_stream.runtime import _chains
 from schnitzel_stream.runtime import report as run_report
 from schnitzel_stream.runtime._chains import Chain, _Runner
+from schnitzel_stream.runtime._driver import ChainDriver
 from schnitzel_stream.runtime.inbox import Inbox
 from schnitzel_stream.runtime.sdnotify import Notifier
 
@@ -127,7 +127,7 @@ def instantiate(decl: NodeDecl) -> Node:
     return node
 
 
-class Engine:
+class Engine(ChainDriver):
     """Runs one graph. Build with the graph, then call :meth:`run` once."""
 
     def __init__(
@@ -142,6 +142,8 @@ class Engine:
         self.graph = graph
         self._clock = clock
         self.options = options or EngineOptions()
+        self.batch_size = self.options.batch_size
+        self.tick_sec = self.options.tick
         self.notifier = notifier or Notifier.from_environ()
         #: Set (to a reason) from signal handlers; read by the supervising loop.
         self.stop_requested: str | None = None
@@ -194,114 +196,21 @@ class Engine:
 
     # -- threads --------------------------------------------------------------------------
 
-    def _is_aborting(self) -> bool:
-        return self._aborting
-
-    def _fail(self, chain: Chain, error: BaseException) -> None:
-        runner = _chains.failing_runner(chain)
-        runner.since = 0
-        if isinstance(error, OutputClosed):
-            # A closed stdout ends the run the way it ends a Unix tool: quietly, not as a failure.
-            log.info("%s; stopping", error)
-            if chain.head.inbox is not None:
-                chain.head.inbox.abort()
-            self.stop_requested = self.stop_requested or "output closed"
-            return
-        runner.errors += 1
-        if isinstance(error, SchnitzelError):
-            failure = error
-        else:
-            failure = NodeError(
-                f"node {runner.decl.id!r} ({runner.decl.plugin}) failed: "
-                f"{type(error).__name__}: {redact(str(error))}",
-                code="runtime.node-failed",
-            )
-            log.error("node %s failed", runner.decl.id, exc_info=error)
+    def _record_failure(self, failure: SchnitzelError) -> None:
         with self._failure_lock:
             if self._failure is None:
                 self._failure = failure
-        if chain.head.inbox is not None:
-            # Upstream producers must not block on a chain that will never take again.
-            chain.head.inbox.abort()
-        self.stop_requested = self.stop_requested or "failed"
 
-    def _push(self, chain: Chain, start: int) -> _chains.Push:
-        on_sink = self._check_max_events if self.options.max_events is not None else None
-        return _chains.build_push(chain, start, aborted=self._is_aborting, on_sink=on_sink)
+    def _request_stop(self, reason: str) -> None:
+        self.stop_requested = self.stop_requested or reason
+
+    def _on_sink(self) -> Callable[[], None] | None:
+        return self._check_max_events if self.options.max_events is not None else None
 
     def _check_max_events(self) -> None:
         max_events = self.options.max_events
         if max_events is not None and self._sink_total() >= max_events:
-            self.stop_requested = self.stop_requested or "max_events"
-
-    def _run_source(self, chain: Chain) -> None:
-        source = chain.head
-        push = self._push(chain, 1)
-        perf = time.perf_counter_ns
-        try:
-            packets: Iterable[Packet] = source.node.run()  # type: ignore[attr-defined]
-            for packet in packets:
-                source.n_out += 1
-                push(packet, perf())
-                if self._stopping:
-                    break
-            if not self._aborting:
-                self._flush_chain(chain, 1)
-        except BaseException as exc:  # noqa: BLE001 - any failure of a node stops the graph
-            self._fail(chain, exc)
-        finally:
-            for target in chain.last.targets:
-                target.producer_done()
-
-    def _run_worker(self, chain: Chain) -> None:
-        head = chain.head
-        inbox = head.inbox
-        assert inbox is not None
-        take = inbox.take
-        push = self._push(chain, 0)
-        batch_size = self.options.batch_size
-        # Nodes with time-driven work (a batch that lingers) get tick() when idle.
-        tick: Callable[[], Iterable[Packet]] | None = getattr(head.node, "tick", None)
-        after_tick = self._push(chain, 1) if tick is not None else None
-        idle = self.options.tick if tick is not None else None
-        perf = time.perf_counter_ns
-        try:
-            while True:
-                batch = take(batch_size, idle)
-                if batch is None:
-                    assert tick is not None and after_tick is not None
-                    _chains.push_all(tick(), head, after_tick)
-                    continue
-                if not batch:
-                    # End of input. flush() runs before this worker tells the nodes downstream
-                    # it is done (finally, below), so what it passes on is still processed.
-                    if not self._aborting:
-                        self._flush_chain(chain, 0)
-                    break
-                now = perf()
-                for packet in batch:
-                    if self._aborting:
-                        break
-                    now = push(packet, now)
-        except BaseException as exc:  # noqa: BLE001 - any failure of a node stops the graph
-            self._fail(chain, exc)
-        finally:
-            for target in chain.last.targets:
-                target.producer_done()
-
-    def _flush_chain(self, chain: Chain, start: int) -> None:
-        """At the end of the chain's input, ``flush()`` each node from ``start`` on (those that
-        have one), in order: what one passes on still goes through the nodes after it."""
-        runners = chain.runners
-        for index in range(start, len(runners)):
-            runner = runners[index]
-            flush: Callable[[], Iterable[Packet]] | None = getattr(runner.node, "flush", None)
-            if flush is None:
-                continue
-            runner.since = time.perf_counter_ns()
-            outputs = list(flush())
-            runner.since = 0
-            _chains.push_all(outputs, runner, self._push(chain, index + 1))
+            self._request_stop("max_events")
 
     def _sink_total(self) -> int:
         return sum(r.n_in for r in self._runners if r.is_sink)
@@ -314,7 +223,7 @@ class Engine:
         started_wall = time.time()
         self._started = self._clock()
         for chain in self._chains:
-            target: Callable[[Chain], None] = self._run_source if chain.head.is_source else self._run_worker
+            target: Callable[[Chain], None] = self._run_source if chain.head.is_source else self._run_inbox
             chain.thread = threading.Thread(
                 target=target, args=(chain,), name=f"ss-{chain.head.decl.id}", daemon=True
             )
