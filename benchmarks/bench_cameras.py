@@ -62,7 +62,7 @@ FPS_RATIO_MIN = 0.98
 AGE_P95_MAX_MS = 300.0
 WARMUP_SEC = 10.0
 OPEN_TIMEOUT_SEC = 90.0
-GRIDS = {(640, 360): [1, 8, 16, 24, 32, 40, 48, 56, 64], (1280, 720): [1, 4, 8, 12, 16, 20, 24, 28]}
+GRIDS = {(640, 360): [1, 2, 4, 8, 12, 16, 24, 32, 48, 64], (1280, 720): [1, 2, 4, 6, 8, 12, 16, 24]}
 QUICK_GRIDS = {(640, 360): [1, 8, 16], (1280, 720): [1, 4]}
 #: Both contenders read the stream over TCP and keep their BLAS pools single-threaded.
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(HERE.parent / "src")}
