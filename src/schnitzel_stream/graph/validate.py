@@ -21,13 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from schnitzel_stream.errors import GraphError, Problem
+from schnitzel_stream.graph._schema_check import config_findings, runtime_findings, skeleton_findings
 from schnitzel_stream.graph.checks import EdgeRef, NodeRef, check_graph
 from schnitzel_stream.graph.findings import Finding, describe_value, format_path
 from schnitzel_stream.graph.interpolate import interpolate
 from schnitzel_stream.graph.load import SourceDocument, parse_text, read_text
 from schnitzel_stream.graph.model import Edge, Graph, NodeDecl, RuntimeOptions
 from schnitzel_stream.graph.report import FileReport, Report
-from schnitzel_stream.graph.schema import RUNTIME_KEY, config_findings, runtime_findings, skeleton_findings
+from schnitzel_stream.graph.schema import RUNTIME_KEY
 from schnitzel_stream.nodes.base import Role
 from schnitzel_stream.nodes.registry import PluginError, Resolved, parse_allowlist, resolve
 from schnitzel_stream.paths import PATH_CLASSES, PathSet, resolve_paths
