@@ -220,16 +220,16 @@ def _rebase_refs(node: Any, base: str) -> None:
 
 def document_schema(specs: Mapping[str, NodeSpec] | None = None) -> dict[str, Any]:
     """The combined, published graph schema (``schemas/graph.schema.json``)."""
-    if specs is None:
-        from schnitzel_stream.nodes.registry import builtin_specs
+    from schnitzel_stream.nodes.registry import builtin_specs, design_paths_of
 
+    if specs is None:
         specs = builtin_specs()
     config = _base_config()
     extra: dict[str, Any] = {}
     selectors: list[dict[str, Any]] = []
     for spec in specs.values():
         extra[f"config.{spec.name}"] = _embed(spec)
-        names = [spec.name, spec.target, *spec.aliases]
+        names = [spec.name, spec.target, *spec.aliases, *design_paths_of(spec.name)]
         selectors.append(
             {
                 "if": {"properties": {"plugin": {"enum": names}}, "required": ["plugin"]},
