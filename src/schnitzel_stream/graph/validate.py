@@ -22,7 +22,7 @@ from typing import Any
 
 from schnitzel_stream.errors import GraphError, Problem
 from schnitzel_stream.graph._schema_check import config_findings, runtime_findings, skeleton_findings
-from schnitzel_stream.graph.checks import EdgeRef, NodeRef, check_graph
+from schnitzel_stream.graph.checks import EdgeRef, NodeRef, checked_graph
 from schnitzel_stream.graph.findings import Finding, describe_value, format_path
 from schnitzel_stream.graph.interpolate import interpolate
 from schnitzel_stream.graph.load import SourceDocument, parse_text, read_text
@@ -167,7 +167,8 @@ def analyse(document: SourceDocument, options: ValidateOptions) -> tuple[Graph |
         and isinstance(raw_edges, list)
         and len(edges) == len(raw_edges)
     )
-    findings.extend(check_graph(analysis.refs, edges, complete=complete))
+    topology, flow = checked_graph(analysis.refs, edges, complete=complete)
+    findings.extend(topology)
     problems = sorted((_locate(finding, document) for finding in findings), key=_order)
     if any(problem.severity == "error" for problem in problems):
         return None, problems
@@ -178,6 +179,7 @@ def analyse(document: SourceDocument, options: ValidateOptions) -> tuple[Graph |
         version=2,
         source_file=document.file,
         config=config if isinstance(config, dict) else {},
+        flow=flow,
     )
     return graph, problems
 
