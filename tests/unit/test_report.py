@@ -103,12 +103,42 @@ def test_terminal_gets_colour_and_the_same_words() -> None:
         pytest.param(_Terminal(), {"NO_COLOR": "1"}, id="no-color-on-terminal"),
         pytest.param(_Terminal(), {"NO_COLOR": "anything"}, id="no-color-any-value"),
         pytest.param(io.StringIO(), {}, id="not-a-terminal"),
+        pytest.param(_Terminal(), {"TERM": "dumb"}, id="dumb-terminal"),
+        pytest.param(io.StringIO(), {"NO_COLOR": "1", "FORCE_COLOR": "1"}, id="no-color-beats-force-color"),
+        pytest.param(io.StringIO(), {"FORCE_COLOR": ""}, id="empty-force-color"),
     ],
 )
 def test_no_escape_sequences_without_a_colour_terminal(stream: io.StringIO, environ: dict[str, str]) -> None:
     text = _text(REPORT, stream, environ)
     assert "\x1b" not in text
     assert text == _text(REPORT)
+
+
+def test_force_color_colours_a_pipe_too() -> None:
+    coloured = _text(REPORT, io.StringIO(), {"FORCE_COLOR": "1"})
+    assert "\x1b[" in coloured and "expected a string, got 42" in coloured
+
+
+@pytest.mark.parametrize(("environ", "coloured"), [({"FORCE_COLOR": "1"}, True), ({"NO_COLOR": "1"}, False)])
+def test_the_log_lines_follow_the_same_colour_decision(
+    environ: dict[str, str], coloured: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from schnitzel_stream.runtime import logs
+
+    for name in ("NO_COLOR", "FORCE_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    out = io.StringIO()
+    logger = logs.configure(stream=out)
+    try:
+        logger.warning("a warning")
+    finally:
+        logging.getLogger(logs.LOGGER_NAME).handlers.clear()
+    assert "a warning" in out.getvalue()
+    assert ("\x1b[" in out.getvalue()) is coloured
 
 
 def test_json_matches_the_published_schema() -> None:

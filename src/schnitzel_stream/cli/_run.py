@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from schnitzel_stream.cli import _common
+from schnitzel_stream.cli._exit import EXIT_CONFIG
 from schnitzel_stream.errors import SchnitzelError
 
-EXIT_CONFIG = 78
 log = logging.getLogger("schnitzel_stream.cli")
 
 
@@ -91,7 +91,8 @@ def _configure_logging(args: argparse.Namespace, logs_dir: str) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Validate the graph, run it, and return the exit code."""
-    from schnitzel_stream.graph import report as validate_report
+    from schnitzel_stream.graph.report import Report
+    from schnitzel_stream.graph.report_text import render_text
     from schnitzel_stream.graph.validate import ValidateOptions, validate_path, validate_text
 
     paths = _common.paths_from_args(args)
@@ -106,7 +107,7 @@ def run_command(args: argparse.Namespace) -> int:
         text = demo_graph().read_text(encoding="utf-8")
         graph, file_report = validate_text(text, f"<embedded demo {DEMO_GRAPH_NAME}>", options)
     if graph is None:
-        validate_report.render_text(validate_report.Report(files=(file_report,)), sys.stderr)
+        render_text(Report(files=(file_report,)), sys.stderr)
         return EXIT_CONFIG
     for problem in file_report.problems:  # warnings only: errors made the graph None
         log.warning("%s", problem.one_line())

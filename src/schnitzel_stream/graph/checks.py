@@ -276,3 +276,6 @@ def _edge_kinds(
             where,
         )
     ]
+
+
+__all__ = ["EdgeRef", "NodeRef", "check_graph", "checked_graph"]

@@ -65,3 +65,6 @@ def describe_value(value: object) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
+
+
+__all__ = ["Anchor", "Finding", "JsonPath", "describe_value", "format_path"]

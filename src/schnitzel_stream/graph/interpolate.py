@@ -165,3 +165,6 @@ def _reference(
 
 def _short(text: str) -> str:
     return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+__all__ = ["Interpolated", "interpolate"]

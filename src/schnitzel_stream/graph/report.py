@@ -8,12 +8,12 @@ stream they are given; the CLI decides where that is.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TextIO, get_args
 
 from schnitzel_stream.errors import Problem
+from schnitzel_stream.graph.report_text import render_text
 
 Format = Literal["text", "json", "github"]
 FORMATS: tuple[Format, ...] = get_args(Format)
@@ -194,22 +194,28 @@ def render_github(report: Report, stream: TextIO, environ: Mapping[str, str] | N
     stream.write(report.summary() + "\n")
 
 
-def render_text(report: Report, stream: TextIO, environ: Mapping[str, str] | None = None) -> None:
-    """Plain text, or colour through rich when ``stream`` is a terminal and NO_COLOR is unset."""
-    from schnitzel_stream.graph import report_text
-
-    env = os.environ if environ is None else environ
-    isatty = getattr(stream, "isatty", None)
-    if callable(isatty) and isatty() and not env.get("NO_COLOR"):
-        report_text.render_rich(report, stream)
-    else:
-        report_text.render_plain(report, stream)
-
-
 Renderer = Callable[[Report, TextIO, "Mapping[str, str] | None"], None]
+
+
 REPORT_BY_NAME: dict[Format, Renderer] = {"text": render_text, "json": render_json, "github": render_github}
 
 
 def render(report: Report, fmt: Format, stream: TextIO, environ: Mapping[str, str] | None = None) -> None:
     """Write ``report`` to ``stream`` in format ``fmt``."""
     REPORT_BY_NAME[fmt](report, stream, environ)
+
+
+__all__ = [
+    "FORMATS",
+    "REPORT_BY_NAME",
+    "REPORT_SCHEMA",
+    "FileReport",
+    "Format",
+    "Report",
+    "github_line",
+    "render",
+    "render_github",
+    "render_json",
+    "render_text",
+    "report_to_json",
+]

@@ -2,6 +2,8 @@
 
 Both renderers draw the same styled segments; :func:`render_plain` drops the styles and
 :func:`render_rich` hands them to rich (imported only here, as it costs ~0.07 s).
+:func:`render_text` picks one with the package's one colour decision
+(:func:`~schnitzel_stream.colour.use_colour`: ``NO_COLOR``, ``FORCE_COLOR``, a terminal).
 
 ::
 
@@ -12,11 +14,14 @@ Both renderers draw the same styled segments; :func:`render_plain` drops the sty
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TextIO
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, TextIO
 
+from schnitzel_stream.colour import use_colour
 from schnitzel_stream.errors import Problem
-from schnitzel_stream.graph.report import FileReport, Report
+
+if TYPE_CHECKING:  # report.py imports this module for its renderer table
+    from schnitzel_stream.graph.report import FileReport, Report
 
 Segment = tuple[str, str]  # (text, rich style; "" for none)
 _WIDTH = 120
@@ -86,3 +91,14 @@ def render_rich(report: Report, stream: TextIO) -> None:
     console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True)
     for segments in _report_lines(report):
         console.print(Text.assemble(*[(text, style) if style else text for text, style in segments]))
+
+
+def render_text(report: Report, stream: TextIO, environ: Mapping[str, str] | None = None) -> None:
+    """The report in colour when :func:`~schnitzel_stream.colour.use_colour` says so, else plain."""
+    if use_colour(stream, environ):
+        render_rich(report, stream)
+    else:
+        render_plain(report, stream)
+
+
+__all__ = ["render_plain", "render_rich", "render_text"]

@@ -270,3 +270,17 @@ def published_schema(name: str) -> dict[str, Any]:
 
         return dict(REPORT_SCHEMA)
     raise KeyError(name)
+
+
+__all__ = [
+    "DIALECT",
+    "GRAPH_SCHEMA_ID",
+    "PUBLISHED_SCHEMAS",
+    "RUNTIME_KEY",
+    "RUNTIME_SCHEMA",
+    "SCHEMA_BASE",
+    "document_schema",
+    "published_schema",
+    "schema_text",
+    "skeleton_schema",
+]
