@@ -24,7 +24,7 @@ def test_every_module_stays_under_400_lines(module: Path) -> None:
 )
 def test_every_public_module_declares_its_surface(module: Path) -> None:
     tree = ast.parse(module.read_text(encoding="utf-8"))
-    names = set()
+    names: set[str] = set()
     for node in tree.body:
         if isinstance(node, ast.Assign):
             names.update(t.id for t in node.targets if isinstance(t, ast.Name))
