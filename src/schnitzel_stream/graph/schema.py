@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from schnitzel_stream.graph.model import DEFAULT_INBOX_MAX, OVERFLOW_POLICIES
+from schnitzel_stream.ids import SAFE_ID_PATTERN
 from schnitzel_stream.nodes.base import NodeSpec
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -242,6 +243,12 @@ def document_schema(specs: Mapping[str, NodeSpec] | None = None) -> dict[str, An
             }
         )
     document = _document(config, extra)
+    # Editors check ids against the safe set; validate's own check words the problem and
+    # suggests a safe id (graph/_node_check.py), so the skeleton it runs leaves this out.
+    document["$defs"]["nodeId"]["pattern"] = SAFE_ID_PATTERN
+    document["$defs"]["nodeId"]["description"] += (
+        " ASCII letters, digits, '_', '-' and '.', starting with a letter, digit or '_'; at most 64."
+    )
     node = document["$defs"]["node"]
     node["properties"]["plugin"]["examples"] = list(specs)
     if selectors:

@@ -14,29 +14,24 @@ Every stage reports all it finds, so an operator fixes a graph in one pass.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from schnitzel_stream.errors import GraphError, Problem
-from schnitzel_stream.graph._schema_check import config_findings, runtime_findings, skeleton_findings
-from schnitzel_stream.graph.checks import EdgeRef, NodeRef, checked_graph
-from schnitzel_stream.graph.findings import Finding, describe_value, format_path
-from schnitzel_stream.graph.interpolate import interpolate
+from schnitzel_stream.graph._node_check import NodeAnalysis
+from schnitzel_stream.graph._schema_check import skeleton_findings
+from schnitzel_stream.graph.checks import EdgeRef, checked_graph
+from schnitzel_stream.graph.findings import Finding, format_path
 from schnitzel_stream.graph.load import SourceDocument, parse_text, read_text
-from schnitzel_stream.graph.model import Edge, Graph, NodeDecl, RuntimeOptions
+from schnitzel_stream.graph.model import Edge, Graph
 from schnitzel_stream.graph.report import FileReport, Report
-from schnitzel_stream.graph.schema import RUNTIME_KEY
-from schnitzel_stream.nodes.base import Role
-from schnitzel_stream.nodes.registry import PluginError, Resolved, parse_allowlist, resolve
-from schnitzel_stream.paths import PATH_CLASSES, PathSet, resolve_paths
+from schnitzel_stream.nodes.registry import parse_allowlist
+from schnitzel_stream.paths import PathSet, resolve_paths
 
 ALLOWLIST_ENV = "SCHNITZEL_STREAM_PLUGIN_ALLOWLIST"
 GRAPH_SUFFIXES = (".yaml", ".yml")
-_ROLES: tuple[Role, ...] = ("source", "node", "sink")
-_REFERENCE_NAME = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,13 +41,18 @@ class ValidateOptions:
     ``environ`` resolves ``${NAME}``; ``paths`` resolves ``${state}``/``${config}``/``${logs}``;
     ``allowlist`` holds module prefixes allowed as plugins (the graph's ``plugins.allow`` is
     added per file). ``import_plugins=False`` resolves allowlisted third-party plugins without
-    importing them (their config is then not checked).
+    importing them (their config is then not checked). ``require_env=True`` makes a variable
+    that a ``*_from_env`` key names but the environment lacks an error, not a warning (``run``,
+    ``validate --env-file``). ``strict=True`` turns every warning into an error
+    (``validate --strict``).
     """
 
     environ: Mapping[str, str]
     paths: PathSet
     allowlist: tuple[str, ...] = ()
     import_plugins: bool = True
+    require_env: bool = False
+    strict: bool = False
 
     @classmethod
     def from_environment(
@@ -152,7 +152,7 @@ def analyse(document: SourceDocument, options: ValidateOptions) -> tuple[Graph |
     """Every problem of a parsed document, located; the graph when there is no error."""
     data = document.data
     findings = skeleton_findings(data)
-    analysis = _Analysis(options, _allowlist(options, data), findings)
+    analysis = NodeAnalysis(options, _allowlist(options, data), findings)
     raw_nodes = data.get("nodes")
     for index, raw in enumerate(raw_nodes if isinstance(raw_nodes, list) else ()):
         analysis.node(index, raw)
@@ -202,120 +202,6 @@ def _edges(raw_edges: Any) -> list[EdgeRef]:
         if isinstance(src, str) and isinstance(dst, str) and src and dst:
             edges.append(EdgeRef(src, dst, index, src_key, dst_key))
     return edges
-
-
-class _Analysis:
-    """Per-node work: plugin resolution, ``__runtime__``, interpolation, config schema."""
-
-    def __init__(self, options: ValidateOptions, allowlist: tuple[str, ...], findings: list[Finding]) -> None:
-        self.options = options
-        self.allowlist = allowlist
-        self.findings = findings
-        self.refs: list[NodeRef] = []
-        self.decls: list[NodeDecl] = []
-        self._resolved: dict[str, Resolved | PluginError] = {}
-
-    def _resolve(self, plugin: str) -> Resolved | PluginError:
-        found = self._resolved.get(plugin)
-        if found is None:
-            try:
-                found = resolve(plugin, allowlist=self.allowlist, import_external=self.options.import_plugins)
-            except PluginError as exc:
-                found = exc
-            self._resolved[plugin] = found
-        return found
-
-    def node(self, index: int, raw: Any) -> None:
-        if not isinstance(raw, dict):
-            return
-        node_id, kind, plugin = raw.get("id"), raw.get("kind"), raw.get("plugin")
-        if not isinstance(node_id, str) or not node_id:
-            return  # the skeleton check reported it; edges cannot name this node anyway
-        base = ("nodes", index)
-        before = len(self.findings)
-        resolved = self._resolve(plugin) if isinstance(plugin, str) and plugin else None
-        if isinstance(resolved, PluginError):
-            self.findings.append(
-                Finding(resolved.code, resolved.message, (*base, "plugin"), hint=resolved.hint)
-            )
-            resolved = None
-        spec = resolved.spec if resolved else None
-        role: Role | None = kind if kind in _ROLES else None
-        if spec is not None and role is not None and role not in spec.roles:
-            roles = ", ".join(r for r in _ROLES if r in spec.roles)
-            self.findings.append(
-                Finding(
-                    "graph.role",
-                    f"plugin {spec.name!r} cannot be a {role}",
-                    (*base, "kind"),
-                    hint=f"{spec.name} can be: {roles}",
-                )
-            )
-        self.refs.append(NodeRef(node_id, role, index, spec))
-        config, runtime = self._config(base, raw.get("config", {}), resolved)
-        if spec is not None and role is not None and config is not None and len(self.findings) == before:
-            self.decls.append(
-                NodeDecl(
-                    id=node_id,
-                    kind=role,
-                    plugin=str(plugin),
-                    spec=spec,
-                    config=config,
-                    runtime=runtime,
-                    index=index,
-                )
-            )
-
-    def _config(
-        self, base: tuple[str | int, ...], raw: Any, resolved: Resolved | None
-    ) -> tuple[dict[str, Any] | None, RuntimeOptions]:
-        if not isinstance(raw, dict):
-            return None, RuntimeOptions()  # the skeleton check reported it
-        config = dict(raw)
-        runtime = RuntimeOptions()
-        at = (*base, "config")
-        if RUNTIME_KEY in config:
-            raw_runtime = config.pop(RUNTIME_KEY)
-            problems = runtime_findings(raw_runtime, (*at, RUNTIME_KEY))
-            self.findings.extend(problems)
-            if not problems:
-                runtime = RuntimeOptions(
-                    inbox_max=raw_runtime.get("inbox_max"), inbox_overflow=raw_runtime.get("inbox_overflow")
-                )
-        result = interpolate(config, paths=self.options.paths, environ=self.options.environ, base=at)
-        self.findings.extend(result.findings)
-        if resolved is None:
-            return result.value, runtime
-        for finding in config_findings(resolved.spec, result.value, at, builtin=resolved.builtin):
-            if finding.path in result.unresolved:
-                continue  # the missing variable is the problem; its placeholder text is not
-            if finding.path in result.references:
-                # The value came from ${...}: the environment may hold a secret (a camera URL
-                # with its password), so the message names the reference, never the value.
-                finding = _naming_reference(finding, config, result.value, len(at))
-                if finding.code == "schema.type":
-                    finding = _with_hint(finding, "a value built from ${...} is always a string")
-            self.findings.append(finding)
-        return result.value, runtime
-
-
-def _with_hint(finding: Finding, hint: str) -> Finding:
-    return Finding(finding.code, finding.message, finding.path, finding.severity, hint, finding.anchor)
-
-
-def _naming_reference(finding: Finding, raw: Any, interpolated: Any, depth: int) -> Finding:
-    """``finding`` with the interpolated string it quotes replaced by the ``${...}`` text it came from."""
-    for key in finding.path[depth:]:
-        try:
-            raw, interpolated = raw[key], interpolated[key]
-        except (KeyError, IndexError, TypeError):
-            return finding
-    if not isinstance(raw, str) or not isinstance(interpolated, str):
-        return finding
-    if all(name in PATH_CLASSES for name in _REFERENCE_NAME.findall(raw)):
-        return finding  # only ${state}/${config}/${logs}: directories, and showing them helps
-    message = finding.message.replace(describe_value(interpolated), f"the string built from {raw!r}")
-    return Finding(finding.code, message, finding.path, finding.severity, finding.hint, finding.anchor)
 
 
 def _locate(finding: Finding, document: SourceDocument) -> Problem:
