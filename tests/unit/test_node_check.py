@@ -73,9 +73,9 @@ def test_an_unset_from_env_variable_is_an_error_when_the_environment_must_be_com
     )
 
 
-def test_an_empty_from_env_variable_counts_as_unset() -> None:
-    found = _problems(_graph(sink=HTTP), environ={"BACKEND_URL": "", "BACKEND_AUTH": "t"})
-    assert found == [("env.unset", "warning", "nodes[1].config.url_from_env")]
+def test_an_empty_from_env_variable_is_a_warning_even_when_the_environment_must_be_complete() -> None:
+    found = _problems(_graph(sink=HTTP), environ={"BACKEND_URL": "", "BACKEND_AUTH": "t"}, require_env=True)
+    assert found == [("env.empty", "warning", "nodes[1].config.url_from_env")]
 
 
 def test_a_from_env_value_that_is_not_utf8_is_an_error() -> None:

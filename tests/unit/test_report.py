@@ -206,3 +206,34 @@ def test_github_output_has_one_command_per_problem_and_a_summary() -> None:
 def test_github_without_position() -> None:
     line = github_line(Problem("io.missing", "no such file", file="a.yaml"), "a.yaml")
     assert line == "::error file=a.yaml,title=io.missing::no such file"
+
+
+def test_quoted_lines_mask_credentials_and_the_caret_stays_on_its_value() -> None:
+    source = 'version: 2\n  x: {url: "rtsp://admin:hunter2@cam/1", n: nope}\n'
+    column = source.splitlines()[1].index("nope") + 1
+    problem = Problem("schema.type", "expected an integer", path="x.n", file="g.yaml", line=2, column=column)
+    text = _text(Report(files=(FileReport.from_problems("g.yaml", [problem], source=source),)))
+    quoted, caret = text.splitlines()[1:3]
+    assert "hunter2" not in text
+    assert "rtsp://admin:***@cam/1" in quoted
+    assert quoted[caret.index("^")] == "n"  # the caret moved with the shorter masked line
+
+
+def test_a_caret_inside_a_masked_password_lands_on_the_mask() -> None:
+    source = "u: https://user:longsecretvalue@host/x\n"
+    problem = Problem("c", "m", file="g.yaml", line=1, column=source.index("secret") + 1)
+    text = _text(Report(files=(FileReport.from_problems("g.yaml", [problem], source=source),)))
+    quoted, caret = text.splitlines()[1:3]
+    assert "longsecretvalue" not in text
+    assert quoted[caret.index("^")] in "*@h"
+
+
+def test_a_megabyte_line_is_quoted_masked_and_windowed() -> None:
+    line = "k: " + "a" * 600_000 + " https://u:pw1234@h/x " + "b" * 600_000
+    column = line.index("https") + 1
+    problem = Problem("c", "m", file="g.yaml", line=1, column=column)
+    quoted, caret = _text(
+        Report(files=(FileReport.from_problems("g.yaml", [problem], source=line),))
+    ).splitlines()[1:3]
+    assert len(quoted) < 140 and "pw1234" not in quoted and "***" in quoted
+    assert quoted[caret.index("^")] == "h"

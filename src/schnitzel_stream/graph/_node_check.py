@@ -203,15 +203,16 @@ class NodeAnalysis:
                     )
                 )
             return
-        required = self.options.require_env
-        state = "is not set" if value is None else "is empty"
+        missing = value is None
         self.findings.append(
             Finding(
-                "env.unset",
-                f"{key} names environment variable {name!r}, which {state}; the node reads it when it starts",
+                "env.unset" if missing else "env.empty",
+                f"{key} names environment variable {name!r}, which "
+                + ("is not set" if missing else "is empty")
+                + "; the node reads it when it starts",
                 at,
-                severity="error" if required else "warning",
-                hint="set it in the deployment's env file (validate --env-file FILE checks with it)",
+                severity="error" if missing and self.options.require_env else "warning",
+                hint=f"set {name}=... in the deployment's env file (validate --env-file FILE checks with it)",
             )
         )
 

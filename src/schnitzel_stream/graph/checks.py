@@ -107,7 +107,7 @@ def _links(by_id: Mapping[str, NodeRef], edges: Iterable[EdgeRef], findings: lis
                         "graph.unknown-node",
                         f"edge refers to unknown node {end!r}",
                         ("edges", edge.index, key),
-                        hint=did_you_mean(end, by_id) or "node ids: " + ", ".join(by_id),
+                        hint=did_you_mean(end, by_id) or _some_ids(by_id),
                     )
                 )
         if missing:
@@ -147,6 +147,12 @@ def _links(by_id: Mapping[str, NodeRef], edges: Iterable[EdgeRef], findings: lis
         first_index[pair] = edge.index
         links.append(edge)
     return links
+
+
+def _some_ids(by_id: Mapping[str, NodeRef]) -> str:
+    shown = list(by_id)[:8]
+    more = f" and {len(by_id) - len(shown)} more" if len(by_id) > len(shown) else ""
+    return "node ids: " + ", ".join(shown) + more
 
 
 def _cycles(by_id: Mapping[str, NodeRef], links: Sequence[EdgeRef], findings: list[Finding]) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TextIO, get_args
 
 from schnitzel_stream.errors import Problem
@@ -74,6 +74,15 @@ class Report:
                 _count(self.warnings, "warning"),
             )
         )
+
+
+def promote_warnings(report: Report) -> Report:
+    """``report`` with every warning made an error (``validate --strict``), codes and words kept."""
+    files = []
+    for file in report.files:
+        problems = [replace(p, severity="error") if p.severity == "warning" else p for p in file.problems]
+        files.append(FileReport.from_problems(file.path, problems, source=file.source))
+    return Report(files=tuple(files))
 
 
 def _count(n: int, noun: str) -> str:
@@ -213,6 +222,7 @@ __all__ = [
     "Format",
     "Report",
     "github_line",
+    "promote_warnings",
     "render",
     "render_github",
     "render_json",

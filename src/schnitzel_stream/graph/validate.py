@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from schnitzel_stream.errors import GraphError, Problem
+from schnitzel_stream.graph._compat import normalize
 from schnitzel_stream.graph._node_check import NodeAnalysis
 from schnitzel_stream.graph._schema_check import skeleton_findings
 from schnitzel_stream.graph.checks import EdgeRef, checked_graph
@@ -27,11 +28,17 @@ from schnitzel_stream.graph.findings import Finding, format_path
 from schnitzel_stream.graph.load import SourceDocument, parse_text, read_text
 from schnitzel_stream.graph.model import Edge, Graph
 from schnitzel_stream.graph.report import FileReport, Report
-from schnitzel_stream.nodes.registry import parse_allowlist
+from schnitzel_stream.nodes.registry import hint_budget, parse_allowlist
 from schnitzel_stream.paths import PathSet, resolve_paths
+from schnitzel_stream.redact import redact
 
 ALLOWLIST_ENV = "SCHNITZEL_STREAM_PLUGIN_ALLOWLIST"
 GRAPH_SUFFIXES = (".yaml", ".yml")
+#: The most nodes and edges one graph may have (docs/ops/command_reference.md, "Limits").
+MAX_NODES = 256
+MAX_EDGES = 4096
+#: Did-you-mean suggestions per file; past them a problem is still reported, without one.
+HINTS_PER_FILE = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +125,8 @@ def validate_text(text: str, file: str, options: ValidateOptions) -> tuple[Graph
     """Validate graph text that came from ``file`` (named in messages)."""
     try:
         document = parse_text(text, file)
-        graph, problems = analyse(document, options)
+        with hint_budget(HINTS_PER_FILE):
+            graph, problems = analyse(document, options)
     except GraphError as error:
         return None, FileReport.from_problems(file, error.problems, source=text)
     except Exception as exc:  # noqa: BLE001  # a bug of ours must still end as a report, not a traceback
@@ -150,8 +158,13 @@ def load_graph_text(text: str, file: str, options: ValidateOptions | None = None
 
 def analyse(document: SourceDocument, options: ValidateOptions) -> tuple[Graph | None, list[Problem]]:
     """Every problem of a parsed document, located; the graph when there is no error."""
+    document, findings = normalize(document)  # the design's forms, with a warning each
     data = document.data
-    findings = skeleton_findings(data)
+    findings.extend(skeleton_findings(data))
+    oversized = _size_findings(data)
+    if oversized:  # checking each node of such a graph would only bury this under more
+        problems = [_locate(finding, document) for finding in [*findings, *oversized]]
+        return None, sorted(problems, key=_order)
     analysis = NodeAnalysis(options, _allowlist(options, data), findings)
     raw_nodes = data.get("nodes")
     for index, raw in enumerate(raw_nodes if isinstance(raw_nodes, list) else ()):
@@ -184,6 +197,27 @@ def analyse(document: SourceDocument, options: ValidateOptions) -> tuple[Graph |
     return graph, problems
 
 
+def _size_findings(data: Mapping[str, Any]) -> list[Finding]:
+    """The graph's size against what one process runs: a thread per node, a delivery per edge."""
+    found = []
+    for key, limit, why in (
+        ("nodes", MAX_NODES, "the engine runs one thread per node"),
+        ("edges", MAX_EDGES, "every packet is handed on along every edge"),
+    ):
+        items = data.get(key)
+        if isinstance(items, list) and len(items) > limit:
+            found.append(
+                Finding(
+                    f"graph.too-many-{key}",
+                    f"the graph has {len(items)} {key}; one graph may have at most {limit} ({why})",
+                    (key,),
+                    hint="split it into several graphs, each run by its own service",
+                    anchor="key",
+                )
+            )
+    return found
+
+
 def _allowlist(options: ValidateOptions, data: Mapping[str, Any]) -> tuple[str, ...]:
     plugins = data.get("plugins")
     allow = plugins.get("allow") if isinstance(plugins, dict) else None
@@ -207,15 +241,16 @@ def _edges(raw_edges: Any) -> list[EdgeRef]:
 def _locate(finding: Finding, document: SourceDocument) -> Problem:
     position = document.position(finding.path, finding.anchor)
     line, column = position if position else (None, None)
+    # A message may quote a value of the graph (a URL with its password): mask it for every format.
     return Problem(
         code=finding.code,
-        message=finding.message,
+        message=redact(finding.message),
         path=format_path(finding.path),
         file=document.file,
         line=line,
         column=column,
         severity=finding.severity,
-        hint=finding.hint,
+        hint=redact(finding.hint) if finding.hint else None,
     )
 
 
@@ -225,6 +260,8 @@ def _order(problem: Problem) -> tuple[int, int]:
 
 __all__ = [
     "ALLOWLIST_ENV",
+    "MAX_EDGES",
+    "MAX_NODES",
     "ValidateOptions",
     "analyse",
     "load_graph",

@@ -23,7 +23,9 @@ import functools
 import importlib
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -175,9 +177,34 @@ def _reserved(module: str) -> str | None:
     return None
 
 
+#: Suggestions left in the current :func:`hint_budget`; None outside one (no limit).
+_HINTS_LEFT: ContextVar[list[int] | None] = ContextVar("hints_left", default=None)
+#: Longer names get no suggestion: comparing them costs more than any hint is worth.
+MAX_HINT_NAME = 100
+
+
+@contextmanager
+def hint_budget(limit: int) -> Iterator[None]:
+    """At most ``limit`` did-you-mean suggestions inside the block.
+
+    Each costs a string comparison per candidate (tens of milliseconds against 256 node ids),
+    so a hostile file with thousands of misspelt names would otherwise take minutes.
+    """
+    token = _HINTS_LEFT.set([limit])
+    try:
+        yield
+    finally:
+        _HINTS_LEFT.reset(token)
+
+
 def _closest(name: str, candidates: Iterable[str]) -> str | None:
     import difflib
 
+    left = _HINTS_LEFT.get()
+    if len(name) > MAX_HINT_NAME or (left is not None and left[0] <= 0):
+        return None
+    if left is not None:
+        left[0] -= 1
     found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return found[0] if found else None
 
