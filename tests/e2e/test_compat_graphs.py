@@ -234,3 +234,16 @@ def test_the_designs_validate_form(compat_env: dict[str, str], tmp_path: Path) -
     strict = _python("validate", "--strict", "--graph", str(graph), env=compat_env, cwd=tmp_path)
     assert strict.returncode == 1
     assert "[compat.no-version]" in strict.stdout
+
+
+def test_a_graph_taken_as_the_report_path_is_a_usage_error(
+    compat_env: dict[str, str], tmp_path: Path
+) -> None:
+    graph = CORPUS / "inproc_print.yaml"
+    result = _python("run", "--report-json", str(graph), env=compat_env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--report-json took" in result.stderr and "Traceback" not in result.stderr
+    explicit = _python(
+        "run", str(graph), f"--report-json={tmp_path / 'r.json'}", env=compat_env, cwd=tmp_path
+    )
+    assert explicit.returncode == 0 and json.loads((tmp_path / "r.json").read_text())["nodes"]

@@ -126,3 +126,21 @@ def test_without_the_compiled_validator_problems_get_the_same_words(tmp_path: Pa
     assert "expected an integer, got the string 'wide'" in without[2], without[2]
     # Everything but the trailing list of watched modules is the same report.
     assert with_compiled[2].rsplit("\n[", 1)[0] == without[2].rsplit("\n[", 1)[0]
+
+
+def test_the_locked_compiled_validator_has_wheels_for_every_platform_the_bundle_targets() -> None:
+    """jsonschema-rs must install from the lock on Linux x86_64/aarch64, macOS and Windows."""
+    import tomllib
+
+    lock = tomllib.loads((REPO / "uv.lock").read_text(encoding="utf-8"))
+    (package,) = [p for p in lock["package"] if p["name"] == "jsonschema-rs"]
+    wheels = [wheel["url"].rsplit("/", 1)[-1] for wheel in package["wheels"]]
+    abi3 = [name for name in wheels if "-abi3-" in name]  # one wheel for every CPython >= 3.10
+    for platform in (
+        "manylinux2014_x86_64",
+        "manylinux_2_28_aarch64",
+        "macosx_11_0_arm64",
+        "macosx_10_12_x86_64",
+        "win_amd64",
+    ):
+        assert any(platform in name for name in abi3), (platform, wheels)

@@ -76,10 +76,9 @@ class NodeAnalysis:
             resolved = None
         spec = resolved.spec if resolved else None
         if resolved is not None and resolved.design_path:
-            message = f"{plugin!r} is the design's import path; the modern form is {resolved.spec.name!r}"
-            self.findings.append(
-                Finding("compat.plugin-path", message, (*base, "plugin"), severity="warning")
-            )
+            message = f"{plugin!r} is the design's import path of {resolved.spec.name!r}"
+            hint = f"the modern form: plugin: {resolved.spec.name}"
+            self.findings.append(Finding("compat.plugin-path", message, (*base, "plugin"), "warning", hint))
         role: Role | None = kind if kind in ROLES else None
         if spec is not None and role is not None and role not in spec.roles:
             roles = ", ".join(r for r in ROLES if r in spec.roles)
