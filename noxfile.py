@@ -19,6 +19,7 @@ nox.options.error_on_missing_interpreters = True
 nox.options.sessions = ["lint", "typecheck", "lock", "tests"]
 
 ROOT = Path(__file__).parent
+PYPROJECT = nox.project.load_toml(str(ROOT / "pyproject.toml"))
 
 
 def _sync(session: nox.Session, *extra: str) -> None:
