@@ -53,6 +53,8 @@ BUILTIN_INDEX: Mapping[str, str] = {
 #: The node modules that hold built-in specs, in the order the schema lists them.
 BUILTIN_MODULES: tuple[str, ...] = tuple(dict.fromkeys(BUILTIN_INDEX.values()))
 _VISION = "schnitzel_stream.packs.vision.nodes"
+#: Module prefixes where nodes live, ours (``nodes``) and the design's (``packs``).
+_NODE_PACKAGES = (f"{BUILTIN_PACKAGE}.", "schnitzel_stream.packs.")
 _NOT_OFFERED = (
     "built-in nodes have short names (schnitzel-stream schema lists them); docs/migration.md lists "
     "which nodes of the design this project comes from are offered, and under which name"
@@ -247,8 +249,8 @@ def resolve(name: str, *, allowlist: Sequence[str] = (), import_external: bool =
     design = DESIGN_PATHS.get(name)
     if design is not None and (spec := builtin_spec(design)) is not None:
         return Resolved(spec, builtin=True, design_path=True)
-    if module.partition(".")[0] == BUILTIN_PACKAGE.partition(".")[0]:
-        # Our own package: a built-in misspelt, or a node of the design that is not offered here.
+    if module.startswith(_NODE_PACKAGES):
+        # Where nodes live, here or in the design: a built-in misspelt, or a design node not offered.
         raise PluginError(
             "plugin.unknown",
             f"{name!r} is not a node this project offers",
