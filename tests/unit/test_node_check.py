@@ -97,3 +97,26 @@ def test_runtime_settings_take_typed_references() -> None:
     assert ("schema.type", "error", "nodes[1].config.__runtime__.inbox_max") in _problems(
         _graph(sink=sink), environ={"INBOX": "many"}
     )
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        pytest.param('{packets: [{kind: event, source_id: "gate\u202e7"}]}', id="static-packet"),
+        pytest.param('{packets: [], source_id_note: 1, x: {source_id: "c\u0430m"}}', id="nested"),
+    ],
+)
+def test_source_ids_are_held_to_the_same_safe_set(config: str) -> None:
+    text = _graph().replace("config: {packets: []}", f"config: {config}")
+    found = {(code, path) for code, _, path in _problems(text)}
+    assert any(code == "graph.source-id" for code, _ in found), found
+
+
+def test_a_source_id_built_from_a_reference_is_checked_after_interpolation() -> None:
+    text = _graph().replace(
+        "config: {packets: []}", 'config: {packets: [{kind: e, source_id: "${SITE}-cam"}]}'
+    )
+    assert ("graph.source-id", "error", "nodes[0].config.packets[0].source_id") in _problems(
+        text, environ={"SITE": "north gate"}
+    )
+    assert _problems(text, environ={"SITE": "north-gate"}) == []

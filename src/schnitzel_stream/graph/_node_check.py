@@ -105,7 +105,18 @@ class NodeAnalysis:
                 )
             )
 
-    def _check_id(self, node_id: str, at: JsonPath) -> None:
+    def _check_source_ids(self, value: Any, at: JsonPath) -> None:
+        """A ``source_id`` (a packet's, or a source's own) lands in logs and keys as a node id does."""
+        items = (
+            value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        )
+        for key, item in items:
+            if key == "source_id" and isinstance(item, str):
+                self._check_id(item, (*at, key), what="source_id")
+            elif isinstance(item, dict | list):
+                self._check_source_ids(item, (*at, key))
+
+    def _check_id(self, node_id: str, at: JsonPath, what: str = "node id") -> None:
         if ids.is_safe_id(node_id):
             return
         unsafe = ids.first_unsafe(node_id)
@@ -118,11 +129,11 @@ class NodeAnalysis:
         suggestion = ids.suggest_id(node_id)
         self.findings.append(
             Finding(
-                "graph.node-id",
-                f"node id {_short(node_id)} is not allowed: {why}",
+                "graph.node-id" if what == "node id" else "graph.source-id",
+                f"{what} {_short(node_id)} is not allowed: {why}",
                 at,
                 hint=(f"did you mean {suggestion!r}? " if suggestion else "")
-                + f"node ids are ASCII letters, digits, '_', '-' and '.', at most {ids.MAX_ID_LENGTH} long",
+                + f"ids are ASCII letters, digits, '_', '-' and '.', at most {ids.MAX_ID_LENGTH} long",
             )
         )
 
@@ -138,6 +149,7 @@ class NodeAnalysis:
         )
         result = self._interpolate(config, at)
         self._check_from_env(result.value, at)
+        self._check_source_ids(result.value, at)
         if resolved is None:
             return result.value, runtime or RuntimeOptions()
         misfits = coerce(resolved.spec.schema, result.value, _relative(result, at))
