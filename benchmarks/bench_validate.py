@@ -83,27 +83,24 @@ def _console_script() -> list[str]:
     return [found] if found else [sys.executable, "-m", "schnitzel_stream"]
 
 
-def _run(command: list[str], expect: int = 0) -> None:
-    result = subprocess.run(command, capture_output=True, check=False, env=CHILD_ENV)
-    if result.returncode != expect:
+def _run(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run ``command`` to success; its wall time and its CPU time (user + system)."""
+    before = os.times()
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, check=False, env=env or CHILD_ENV)
+    wall = time.perf_counter() - started
+    after = os.times()
+    if result.returncode != 0:
         output = result.stdout.decode() + result.stderr.decode()
         raise SystemExit(f"{command} exited {result.returncode}:\n{output}")
+    cpu = after.children_user - before.children_user + after.children_system - before.children_system
+    return wall, cpu
 
 
 def _process(name: str, command: list[str], runs: int, target: str = "") -> None:
     """Median wall time and child CPU time of ``runs`` fresh processes."""
-    walls: list[float] = []
-    cpus: list[float] = []
     _run(command)  # warm up: bytecode and the OS's file cache
-    for _ in range(runs):
-        before = os.times()
-        started = time.perf_counter()
-        _run(command)
-        walls.append(time.perf_counter() - started)
-        after = os.times()
-        cpus.append(
-            after.children_user - before.children_user + after.children_system - before.children_system
-        )
+    walls, cpus = zip(*(_run(command) for _ in range(runs)), strict=True)
     figure(name, statistics.median(walls), "s", target)
     figure("  cpu time (user + system) of the same", statistics.median(cpus), "s")
 
@@ -141,22 +138,12 @@ def _reference(root: Path) -> tuple[list[str], dict[str, str]] | None:
 
 def _side_by_side(ours: list[str], theirs: list[str], env: dict[str, str], runs: int) -> None:
     """Median wall and CPU times of two commands run alternately, and their ratios."""
-    walls: dict[str, list[float]] = {"ours": [], "theirs": []}
-    cpus: dict[str, list[float]] = {"ours": [], "theirs": []}
+    times: dict[str, list[tuple[float, float]]] = {"ours": [], "theirs": []}
     for _ in range(runs):
-        for name, command, environ in (("ours", ours, CHILD_ENV), ("theirs", theirs, env)):
-            before = os.times()
-            started = time.perf_counter()
-            result = subprocess.run(command, capture_output=True, env=environ, check=False)
-            walls[name].append(time.perf_counter() - started)
-            after = os.times()
-            cpus[name].append(
-                after.children_user - before.children_user + after.children_system - before.children_system
-            )
-            if result.returncode != 0:
-                raise SystemExit(f"{command} exited {result.returncode}:\n{result.stderr.decode()}")
-    wall = {name: statistics.median(values) for name, values in walls.items()}
-    cpu = {name: statistics.median(values) for name, values in cpus.items()}
+        times["ours"].append(_run(ours))
+        times["theirs"].append(_run(theirs, env))
+    wall = {name: statistics.median(w for w, _ in values) for name, values in times.items()}
+    cpu = {name: statistics.median(c for _, c in values) for name, values in times.items()}
     figure("reference: the design's validate (its 7-node graph)", wall["theirs"], "s")
     figure("  cpu time (user + system) of the same", cpu["theirs"], "s")
     figure("ours, alternating with it (our 7-node graph)", wall["ours"], "s")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from schnitzel_stream.graph.flow import packet_flow, topological_order
+from schnitzel_stream.graph.model import Graph
 from schnitzel_stream.graph.validate import ValidateOptions, load_graph_text
 from schnitzel_stream.nodes.base import NodeSpec, Role
 from schnitzel_stream.nodes.registry import builtin_spec
@@ -61,19 +62,24 @@ def test_what_a_static_source_sends_is_unknown_downstream() -> None:
     assert flow.receives("relay") == frozenset()
 
 
+CAMERA_CHAIN = (
+    "version: 2\nnodes:\n"
+    "  - {id: cam, kind: source, plugin: synthetic_camera, config: {frames: 1}}\n"
+    "  - {id: fan, kind: node, plugin: identity}\n"
+    "  - {id: motion, kind: node, plugin: motion_detector}\n"
+    "  - {id: out, kind: sink, plugin: print_sink}\n"
+    # declared out of order: the order comes from the edges
+    "edges: [{from: motion, to: out}, {from: fan, to: motion}, {from: cam, to: fan}]\n"
+)
+
+
+def _camera_chain(tmp_path: Path) -> Graph:
+    paths = resolve_paths(environ={}, scope="portable", root=str(tmp_path))
+    return load_graph_text(CAMERA_CHAIN, "g.yaml", ValidateOptions(environ={}, paths=paths))
+
+
 def test_the_engine_gets_the_flow_validate_computed(tmp_path: Path) -> None:
-    text = (
-        "version: 2\nnodes:\n"
-        "  - {id: cam, kind: source, plugin: synthetic_camera, config: {frames: 1}}\n"
-        "  - {id: fan, kind: node, plugin: identity}\n"
-        "  - {id: motion, kind: node, plugin: motion_detector}\n"
-        "  - {id: out, kind: sink, plugin: print_sink}\n"
-        "edges: [{from: motion, to: out}, {from: fan, to: motion}, {from: cam, to: fan}]\n"
-    )
-    options = ValidateOptions(
-        environ={}, paths=resolve_paths(environ={}, scope="portable", root=str(tmp_path))
-    )
-    graph = load_graph_text(text, "g.yaml", options)
+    graph = _camera_chain(tmp_path)
     assert graph.order == ("cam", "fan", "motion", "out")
     assert "frame" in graph.receives("fan") and "frame" not in graph.receives("out")
 
@@ -82,18 +88,7 @@ def test_the_engine_sizes_inboxes_from_the_flow(tmp_path: Path) -> None:
     from schnitzel_stream.runtime.inproc import FRAME_INBOX_MAX, Engine
     from schnitzel_stream.runtime.sdnotify import Notifier
 
-    text = (
-        "version: 2\nnodes:\n"
-        "  - {id: cam, kind: source, plugin: synthetic_camera, config: {frames: 1}}\n"
-        "  - {id: fan, kind: node, plugin: identity}\n"
-        "  - {id: motion, kind: node, plugin: motion_detector}\n"
-        "  - {id: out, kind: sink, plugin: print_sink}\n"
-        "edges: [{from: cam, to: fan}, {from: fan, to: motion}, {from: motion, to: out}]\n"
-    )
-    options = ValidateOptions(
-        environ={}, paths=resolve_paths(environ={}, scope="portable", root=str(tmp_path))
-    )
-    engine = Engine(load_graph_text(text, "g.yaml", options), notifier=Notifier(None))
+    engine = Engine(_camera_chain(tmp_path), notifier=Notifier(None))
     engine._build()
     try:
         capacity = {r.decl.id: r.inbox.capacity for r in engine._runners if r.inbox is not None}
