@@ -64,3 +64,9 @@ def test_a_design_node_not_offered_here_says_so(path: str) -> None:
     assert caught.value.code == "plugin.unknown"
     assert "not a node this project offers" in caught.value.message
     assert caught.value.hint is not None
+
+
+def test_a_plugin_name_from_the_environment_is_refused() -> None:
+    with pytest.raises(registry.PluginError) as caught:
+        registry.resolve("${oc.env:SS_INPUT_PLUGIN,schnitzel_stream.nodes.dev:StaticSource}")
+    assert caught.value.code == "plugin.malformed" and "never interpolated" in caught.value.message

@@ -232,6 +232,12 @@ def resolve(name: str, *, allowlist: Sequence[str] = (), import_external: bool =
     spec = builtin_spec(name)
     if spec is not None:
         return Resolved(spec, builtin=True)
+    if "${" in name:
+        raise PluginError(
+            "plugin.malformed",
+            f"plugin {name!r} holds a ${{...}} reference; plugin names are never interpolated",
+            "write the plugin's name: the graph file states which code runs, the environment cannot swap it",
+        )
     if ":" not in name:
         if _IDENT.fullmatch(name):
             external = _entry_points().get(name)
