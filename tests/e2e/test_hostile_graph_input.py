@@ -225,3 +225,17 @@ def test_strict_turns_warnings_into_errors(tmp_path: Path) -> None:
     assert strict.returncode == 1
     (problem,) = json.loads(strict.stdout)["files"][0]["problems"]
     assert (problem["severity"], problem["code"]) == ("error", "graph.dead-end")
+
+
+def test_a_megabyte_of_key_gives_a_short_located_report(tmp_path: Path) -> None:
+    key = "k" * 300_000
+    graph = tmp_path / "g.yaml"
+    graph.write_text(
+        "version: 2\nnodes:\n  - id: src\n    kind: source\n    plugin: static_source\n    config:\n"
+        f"      ? {key}\n      : 1\n  - {{id: out, kind: sink, plugin: print_sink}}\nedges: [{{from: src, to: out}}]\n",
+        encoding="utf-8",
+    )
+    result = _cli("validate", str(graph), env=_env(), cwd=tmp_path)
+    assert result.returncode == 1
+    assert len(result.stdout) < 2_000, len(result.stdout)
+    assert f"{graph}:7:9: error:" in result.stdout and "[schema.unknown-key]" in result.stdout

@@ -17,7 +17,7 @@ from schnitzel_stream import ids
 from schnitzel_stream.graph._coerce import coerce
 from schnitzel_stream.graph._schema_check import config_findings, runtime_findings
 from schnitzel_stream.graph.checks import NodeRef
-from schnitzel_stream.graph.findings import Finding, JsonPath, describe_value
+from schnitzel_stream.graph.findings import Finding, JsonPath, describe_value, quoted
 from schnitzel_stream.graph.interpolate import Interpolated, interpolate
 from schnitzel_stream.graph.model import NodeDecl, RuntimeOptions
 from schnitzel_stream.graph.schema import RUNTIME_KEY, RUNTIME_SCHEMA
@@ -130,7 +130,7 @@ class NodeAnalysis:
         self.findings.append(
             Finding(
                 "graph.node-id" if what == "node id" else "graph.source-id",
-                f"{what} {_short(node_id)} is not allowed: {why}",
+                f"{what} {quoted(node_id)} is not allowed: {why}",
                 at,
                 hint=(f"did you mean {suggestion!r}? " if suggestion else "")
                 + f"ids are ASCII letters, digits, '_', '-' and '.', at most {ids.MAX_ID_LENGTH} long",
@@ -195,7 +195,7 @@ class NodeAnalysis:
                 continue
             if key.endswith(FROM_ENV_SUFFIX):
                 for where, name in _env_names(value, (*at, key)):
-                    self._env_value(key, name, where)
+                    self._env_value(key if len(key) <= 60 else key[:57] + "...", name, where)
             elif isinstance(value, dict):
                 self._check_from_env(value, (*at, key))
 
@@ -207,7 +207,7 @@ class NodeAnalysis:
                 self.findings.append(
                     Finding(
                         "env.encoding",
-                        f"{key} names environment variable {name!r}, whose value is not valid UTF-8 "
+                        f"{key} names environment variable {quoted(name)}, whose value is not valid UTF-8 "
                         f"(offset {bad.start()})",
                         at,
                         hint="write the value as UTF-8 in the env file or the service's environment",
@@ -218,7 +218,7 @@ class NodeAnalysis:
         self.findings.append(
             Finding(
                 "env.unset" if missing else "env.empty",
-                f"{key} names environment variable {name!r}, which "
+                f"{key} names environment variable {quoted(name)}, which "
                 + ("is not set" if missing else "is empty")
                 + "; the node reads it when it starts",
                 at,
@@ -261,7 +261,3 @@ def _naming_reference(finding: Finding, raw: Any, interpolated: Any, depth: int)
         return finding  # only ${state}/${config}/${logs}: directories, and showing them helps
     message = finding.message.replace(describe_value(interpolated), f"the string built from {raw!r}")
     return Finding(finding.code, message, finding.path, finding.severity, finding.hint, finding.anchor)
-
-
-def _short(text: str) -> str:
-    return repr(text if len(text) <= 60 else text[:57] + "...")

@@ -22,7 +22,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-from schnitzel_stream.graph.findings import JsonPath
+from schnitzel_stream.graph.findings import JsonPath, quoted
 
 Position = tuple[int, int]
 
@@ -316,7 +316,7 @@ class TreeBuilder:
             self.tree.issues.append(
                 TreeIssue(
                     "yaml.duplicate-key",
-                    f"duplicate key {key!r} (first defined on line {first})",
+                    f"duplicate key {quoted(key)} (first defined on line {first})",
                     pos[0],
                     pos[1],
                     path,

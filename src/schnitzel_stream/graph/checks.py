@@ -19,7 +19,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from schnitzel_stream.graph.findings import Finding
+from schnitzel_stream.graph.findings import MAX_SHOWN, Finding, quoted
 from schnitzel_stream.graph.flow import Flow, packet_flow
 from schnitzel_stream.nodes.base import ANY_KIND, NodeSpec, Role
 from schnitzel_stream.nodes.registry import did_you_mean
@@ -76,7 +76,7 @@ def checked_graph(
             findings.append(
                 Finding(
                     "graph.duplicate-id",
-                    f"duplicate node id {node.id!r} (first used by nodes[{first.index}])",
+                    f"duplicate node id {quoted(node.id)} (first used by nodes[{first.index}])",
                     ("nodes", node.index, "id"),
                 )
             )
@@ -105,7 +105,7 @@ def _links(by_id: Mapping[str, NodeRef], edges: Iterable[EdgeRef], findings: lis
                 findings.append(
                     Finding(
                         "graph.unknown-node",
-                        f"edge refers to unknown node {end!r}",
+                        f"edge refers to unknown node {quoted(end)}",
                         ("edges", edge.index, key),
                         hint=did_you_mean(end, by_id) or _some_ids(by_id),
                     )
@@ -152,7 +152,11 @@ def _links(by_id: Mapping[str, NodeRef], edges: Iterable[EdgeRef], findings: lis
 def _some_ids(by_id: Mapping[str, NodeRef]) -> str:
     shown = list(by_id)[:8]
     more = f" and {len(by_id) - len(shown)} more" if len(by_id) > len(shown) else ""
-    return "node ids: " + ", ".join(shown) + more
+    return "node ids: " + ", ".join(_cut(node_id) for node_id in shown) + more
+
+
+def _cut(node_id: str) -> str:
+    return node_id if len(node_id) <= MAX_SHOWN else node_id[: MAX_SHOWN - 3] + "..."
 
 
 def _cycles(by_id: Mapping[str, NodeRef], links: Sequence[EdgeRef], findings: list[Finding]) -> bool:
@@ -188,7 +192,7 @@ def _cycles(by_id: Mapping[str, NodeRef], links: Sequence[EdgeRef], findings: li
                     findings.append(
                         Finding(
                             "graph.cycle",
-                            "edges form a cycle: " + " -> ".join(cycle),
+                            "edges form a cycle: " + " -> ".join(_cut(node_id) for node_id in cycle),
                             ("edges", edge.index),
                             hint="packets would circle forever; remove one of these edges",
                         )

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from schnitzel_stream.graph.findings import Finding, JsonPath
+from schnitzel_stream.graph.findings import Finding, JsonPath, quoted
 from schnitzel_stream.paths import PATH_CLASSES, PathSet
 
 MAX_DEPTH = 16
@@ -277,7 +277,7 @@ def _checked(name: str, value: str, context: _Context) -> str | None:
     _fail(
         context,
         "interp.encoding",
-        f"environment variable {name!r} is not valid UTF-8 ({shown} at offset {bad.start()})",
+        f"environment variable {quoted(name)} is not valid UTF-8 ({shown} at offset {bad.start()})",
         "write the value as UTF-8 in the env file or the service's environment",
     )
     return None
@@ -286,7 +286,7 @@ def _checked(name: str, value: str, context: _Context) -> str | None:
 def _missing(name: str, context: _Context, example: str) -> None:
     hint = f"set it, or give a default: {example}"
     context.out.findings.append(
-        Finding("interp.missing-env", f"environment variable {name!r} is not set", context.at, hint=hint)
+        Finding("interp.missing-env", f"environment variable {quoted(name)} is not set", context.at, hint=hint)
     )
     context.out.unresolved.add(context.at)
 
