@@ -286,7 +286,9 @@ def _checked(name: str, value: str, context: _Context) -> str | None:
 def _missing(name: str, context: _Context, example: str) -> None:
     hint = f"set it, or give a default: {example}"
     context.out.findings.append(
-        Finding("interp.missing-env", f"environment variable {quoted(name)} is not set", context.at, hint=hint)
+        Finding(
+            "interp.missing-env", f"environment variable {quoted(name)} is not set", context.at, hint=hint
+        )
     )
     context.out.unresolved.add(context.at)
 
