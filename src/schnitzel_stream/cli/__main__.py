@@ -17,6 +17,7 @@ from typing import TextIO
 
 from schnitzel_stream import __version__
 from schnitzel_stream.cli import _common, _doctor, _env_file, _paths, _queue, _run, _schema, _validate
+from schnitzel_stream.cli._exit import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from schnitzel_stream.errors import (
     ConfigError,
     DeploymentError,
@@ -24,11 +25,6 @@ from schnitzel_stream.errors import (
     SchnitzelError,
     UsageError,
 )
-
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_USAGE = 2
-EXIT_CONFIG = 78  # EX_CONFIG: service files stop restart loops on this code
 
 Handler = Callable[[argparse.Namespace], int]
 

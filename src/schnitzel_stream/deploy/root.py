@@ -180,6 +180,7 @@ def _graph_report(
         environ=environ,
         paths=_service_paths(answers, layout, base),
         allowlist=parse_allowlist(environ.get(ALLOWLIST_ENV)),
+        require_env=True,  # the env file is the whole environment: a *_from_env name it lacks is an error
     )
     graph_file = str(base / GRAPH_FILE)
     _graph, report = validate_path(graph_file, options)
@@ -197,12 +198,25 @@ def _graph_report(
                     hint="editors use it for completion and hover docs",
                 )
             )
-        problems.extend(_from_env_problems(text, graph_file, environ))
         problems.extend(_secrets.scan_graph(text, graph_file, secrets))
     return FileReport.from_problems(graph_file, problems, source=text)
 
 
+_FROM_ENV_CODES = {"env.unset": "deploy.env-missing", "env.empty": "deploy.env-empty"}
+
+
 def _deployment_hint(problem: Problem) -> Problem:
+    if problem.code in _FROM_ENV_CODES:  # the graph layer's *_from_env check, in this root's words
+        name = problem.message.split("'")[1] if problem.message.count("'") >= 2 else "NAME"
+        key = problem.message.split(" ", 1)[0]
+        missing = problem.code == "env.unset"
+        return replace(
+            problem,
+            code=_FROM_ENV_CODES[problem.code],
+            message=f"{key} names {name}, but the env file "
+            + ("does not define it" if missing else "sets it empty"),
+            hint=f"set {name}=... in {ENV_FILE}",
+        )
     if problem.code != "interp.missing-env":
         return problem
     name = problem.message.split("'")[1] if problem.message.count("'") >= 2 else "NAME"
@@ -211,51 +225,6 @@ def _deployment_hint(problem: Problem) -> Problem:
         message=f"the graph uses ${{{name}}}, but the env file does not define it",
         hint=f"add {name}=... to {ENV_FILE}, or give a default: ${{{name}:-default}}",
     )
-
-
-def _from_env_problems(text: str, file: str, environ: Mapping[str, str]) -> list[Problem]:
-    """Every ``*_from_env`` variable the graph names must be set in the env file."""
-    from schnitzel_stream.errors import GraphError
-    from schnitzel_stream.graph.findings import format_path
-    from schnitzel_stream.graph.load import parse_text
-
-    try:
-        document = parse_text(text, file)
-    except GraphError:
-        return []  # validate already reported why the graph does not parse
-    problems: list[Problem] = []
-    nodes = document.data.get("nodes")
-    for index, node in enumerate(nodes if isinstance(nodes, list) else []):
-        config = node.get("config") if isinstance(node, dict) else None
-        if not isinstance(config, dict):
-            continue
-        for key, value in config.items():
-            if not isinstance(key, str) or not key.endswith("_from_env"):
-                continue
-            refs = value.items() if isinstance(value, dict) else [(None, value)]
-            for sub, name in refs:
-                if not isinstance(name, str):
-                    continue
-                path: tuple[str | int, ...] = ("nodes", index, "config", key) + ((str(sub),) if sub else ())
-                position = document.position(path)
-                line, column = position if position else (None, None)
-                missing = name not in environ
-                if not missing and environ[name]:
-                    continue
-                problems.append(
-                    Problem(
-                        "deploy.env-missing" if missing else "deploy.env-empty",
-                        f"{key} names {name}, but the env file "
-                        + ("does not define it" if missing else "sets it empty"),
-                        path=format_path(path),
-                        file=file,
-                        line=line,
-                        column=column,
-                        severity="error" if missing else "warning",
-                        hint=f"set {name}=... in {ENV_FILE}",
-                    )
-                )
-    return problems
 
 
 def _check_service(
