@@ -81,6 +81,9 @@ def test_renders_and_validates(
     report = json.loads(result.stdout)
     errors = [p for p in problems_of(report) if p["severity"] == "error"]
     assert result.returncode == 0, errors
+    # validate --deployment renders the template for the root's answers in-process and compares
+    # (deploy/_rendered.py): it must give copier's bytes for every file, RUNBOOK.md included.
+    assert not [p for p in problems_of(report) if p["code"] == "deploy.not-rendered"]
     assert report["valid"] is True
     assert {Path(f["path"]).name for f in report["files"]} >= {
         ".copier-answers.yml",

@@ -95,7 +95,7 @@ def validate_deployment(root: str | Path, options: DeploymentOptions | None = No
     reports.append(_graph_report(base, answers, layout, env_values, service_env, secrets))
     if service_report is not None:
         reports.append(service_report)
-    reports.append(_root_report(base, answers, layout, options))
+    reports.append(_root_report(base, answers, answers_data, layout, options))
     reports.append(_lock_report(base, answers, layout, options))
     # The text report quotes the offending line: a leaked secret must not be repeated there.
     return Report(files=tuple(_secrets.masked_report(report, secrets) for report in reports))
@@ -298,13 +298,23 @@ def _check_service(
 
 
 def _root_report(
-    base: Path, answers: Answers | None, layout: Layout | None, options: DeploymentOptions
+    base: Path,
+    answers: Answers | None,
+    answers_data: Mapping[str, Any] | None,
+    layout: Layout | None,
+    options: DeploymentOptions,
 ) -> FileReport:
-    """Install scripts, the path classes on this machine, and the installed env file's mode."""
+    """Install scripts, the files the template renders, the path classes on this machine, and
+    the installed env file's mode."""
+    from schnitzel_stream import __version__
+    from schnitzel_stream.deploy._rendered import compare_with_template
+
     file = str(base)
     problems: list[Problem] = []
-    if answers is None or layout is None:
+    if answers is None or layout is None or answers_data is None:
         return FileReport.from_problems(file, problems)
+    rendered = (layout.service_file, *layout.install_scripts, LOCK_FILE, "RUNBOOK.md")
+    problems.extend(compare_with_template(base, rendered, answers_data, __version__))
     for script in layout.install_scripts:
         if not (base / script).is_file():
             problems.append(
