@@ -22,6 +22,7 @@ renders, with one entry per file checked.
 
 from __future__ import annotations
 
+import re
 import stat
 import sys
 from collections.abc import Mapping
@@ -31,6 +32,7 @@ from typing import Any
 
 from schnitzel_stream.deploy import _secrets
 from schnitzel_stream.deploy._graph_checks import graph_report
+from schnitzel_stream.deploy._invocation import SERVICE_ENVIRONMENT
 from schnitzel_stream.deploy.envfile import EnvFile, read_env_file
 from schnitzel_stream.deploy.layout import (
     ANSWERS_FILE,
@@ -127,8 +129,43 @@ def _read_answers(path: Path) -> tuple[str, dict[str, Any] | None, list[Problem]
     return text, loaded, []
 
 
+#: Variables an env file must not set: they change how the interpreter or the dynamic loader
+#: start (code from a path of the writer's choosing) or move the service's path classes
+#: away from what its service file sets. systemd's EnvironmentFile= puts every line into the
+#: service's environment, after the unit's own Environment=.
+_FORBIDDEN_ENV = re.compile(r"(LD_|DYLD_|PYTHON).*|GCONV_PATH|OPENSSL_CONF|OPENSSL_ENGINES")
+#: Variables that change where and how the service connects, and whom it trusts: allowed,
+#: but named, since a device rarely needs them.
+_NOTABLE_ENV = re.compile(
+    r"(?i)(https?_proxy|all_proxy|ssl_cert_file|ssl_cert_dir|requests_ca_bundle|curl_ca_bundle)"
+)
+
+
 def _env_report(env_file: EnvFile, answers: Answers | None) -> FileReport:
     problems = list(env_file.problems)
+    for entry in env_file.entries:
+        if _FORBIDDEN_ENV.fullmatch(entry.name) or entry.name in SERVICE_ENVIRONMENT:
+            problems.append(
+                Problem(
+                    "deploy.env-forbidden",
+                    f"{entry.name} changes how the service's interpreter or loader starts, or its "
+                    "path classes: an env file must not set it",
+                    file=env_file.path,
+                    line=entry.line,
+                    hint="the service file sets the scope and paths; remove the line",
+                )
+            )
+        elif _NOTABLE_ENV.fullmatch(entry.name):
+            problems.append(
+                Problem(
+                    "deploy.env-network",
+                    f"{entry.name} changes where the service connects or which certificates it trusts",
+                    file=env_file.path,
+                    line=entry.line,
+                    severity="warning",
+                    hint="keep it only if this device needs it",
+                )
+            )
     path = Path(env_file.path)
     if sys.platform != "win32" and env_file.entries and path.is_file():
         mode = stat.S_IMODE(path.stat().st_mode)
