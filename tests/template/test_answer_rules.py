@@ -1,6 +1,6 @@
 """One definition of the answers: copier's validators and validate --deployment agree.
 
-copier.yml's validators apply ``_partials/answers.yml`` through the Jinja macro of
+copier.yml's validators apply ``_partials/answers.json`` through the Jinja macro of
 ``_partials/answers.jinja``; ``deploy/_answers.py`` applies the same file in Python. Here
 both run over a table of valid and hostile answers and over Hypothesis-generated strings,
 and must give the same verdict. The validators are rendered exactly as copier renders them:

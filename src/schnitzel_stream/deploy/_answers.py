@@ -1,4 +1,4 @@
-"""The template's answer rules (``_partials/answers.yml``), applied to a root's answers.
+"""The template's answer rules (``_partials/answers.json``), applied to a root's answers.
 
 The rules file is the one definition of what each answer may be: copier.yml's validators
 apply it through ``_partials/answers.jinja`` when a root is rendered, and this module applies
@@ -11,6 +11,7 @@ two to agree.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -22,15 +23,14 @@ __all__ = ["check_answer", "load_rules"]
 
 @functools.cache
 def load_rules() -> Mapping[str, Sequence[Mapping[str, Any]]]:
-    """The rules of every answer, from the template's ``_partials/answers.yml``."""
-    import yaml
-
+    """The rules of every answer, from the template's ``_partials/answers.json``."""
     root = template_root()
     if root is None:  # pragma: no cover - the wheel always carries the template
         raise FileNotFoundError("the deployment template is not installed with schnitzel-stream")
-    loaded = yaml.safe_load((root / SUBDIRECTORY / "_partials" / "answers.yml").read_text("utf-8"))
+    loaded = json.loads((root / SUBDIRECTORY / "_partials" / "answers.json").read_text("utf-8"))
+    loaded.pop("_about", None)
     if not isinstance(loaded, dict):  # pragma: no cover - the file ships with the package
-        raise TypeError("answers.yml is not a mapping")
+        raise TypeError("answers.json is not a mapping")
     return loaded
 
 

@@ -22,6 +22,6 @@ def template_root() -> Path | None:
     """The directory that holds ``templates/deployment``, or ``None`` when there is none."""
     packaged = Path(str(resources.files("schnitzel_stream").joinpath("_template")))
     for root in (packaged, _CHECKOUT):
-        if (root / SUBDIRECTORY / "_partials" / "answers.yml").is_file():
+        if (root / SUBDIRECTORY / "_partials" / "answers.json").is_file():
             return root
     return None
