@@ -7,12 +7,13 @@ updated, as an operator upgrading a device would.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.template._support import cli, copy_template
+from tests.template._support import cli, copy_template, problems_of
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "template test",
@@ -153,3 +154,47 @@ def test_conflicting_edit_is_visible(tmp_path: Path) -> None:
     result = cli("validate", "--deployment", str(root))
     assert result.returncode == 1
     assert "graph.yaml" in result.stdout
+
+
+def test_a_hostile_answers_file_changes_nothing(tmp_path: Path) -> None:
+    """The answers file is committed with the root: values copier would refuse, and values of
+    names that are no questions (the computed layout), never reach the rendered files on update."""
+    repo = _template_repo(tmp_path)
+    root = _rendered_root(tmp_path, repo)
+    answers = root / ".copier-answers.yml"
+    text = answers.read_text(encoding="utf-8")
+    assert "install_dir: /opt/schnitzel-stream/edge-1\n" in text
+    answers.write_text(
+        text.replace(
+            "install_dir: /opt/schnitzel-stream/edge-1\n",
+            'install_dir: "/opt/x\\nExecStartPre=/bin/sh -c id"\n',
+        )
+        + 'logs_dir: "/x\\nExecStartPre=/bin/sh -c id"\npython_path: /bin/sh\nsep: "\\n"\n',
+        encoding="utf-8",
+    )
+    _git(root, "commit", "--quiet", "-am", "hostile answers")
+    _change_template(repo, {UNIT_TEMPLATE: ("TimeoutStopSec=15", "TimeoutStopSec=20")}, "v0.2.0")
+    result = subprocess.run(
+        [sys.executable, "-m", "copier", "update", "--defaults", "--quiet"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **GIT_ENV},
+        timeout=180,
+        check=False,
+    )
+    unit = (root / UNIT).read_text(encoding="utf-8")
+    assert "/bin/sh" not in unit
+    assert "ExecStartPre=/opt/schnitzel-stream/edge-1/venv/bin/python -I -B -u -m schnitzel_stream" in unit
+    for script in ("install.sh", "uninstall.sh"):
+        assert "/bin/sh -c id" not in (root / script).read_text(encoding="utf-8")
+    # copier refuses the update (its validator runs on the stored answer) and changes nothing;
+    # the names that are no questions are read by nothing.
+    assert result.returncode != 0
+    assert "Validation error for question 'install_dir'" in result.stderr
+    assert "TimeoutStopSec=15" in unit
+    # validate --deployment refuses the same answers file with the same rule.
+    check = cli("validate", "--deployment", str(root), "--format", "json")
+    assert check.returncode == 1
+    refused = [p for p in problems_of(json.loads(check.stdout)) if p["code"] == "deploy.answers"]
+    assert [p["path"] for p in refused] == ["install_dir"]
