@@ -92,8 +92,9 @@ def compare_with_template(
             )
         ]
     commit = answers.get("_commit")
-    # A root rendered from another template version legitimately differs: a warning then.
-    same_version = commit is None or commit == f"v{version}"
+    # A root rendered from another template version legitimately differs: a warning then. The
+    # same release, or a commit after it (git describe: v1.2.0-5-gabc1234), must match.
+    same_version = commit is None or str(commit) == f"v{version}" or str(commit).startswith(f"v{version}-")
     problems: list[Problem] = []
     for name in names:
         path = base / name
