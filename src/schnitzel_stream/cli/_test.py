@@ -1,0 +1,110 @@
+"""``schnitzel-stream test``: run graph tests (``*.test.yaml``) and report them.
+
+The graph-test package is imported inside the handler, so ``--help`` stays cheap. On a
+terminal a rich progress bar runs on stderr while the cases run; anywhere else (CI, a pipe,
+a file) nothing but the report is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Any
+
+from schnitzel_stream.cli import _common
+from schnitzel_stream.errors import UsageError
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as RichProgress
+
+    from schnitzel_stream.graphtest import CaseResult, Format
+
+_FORMATS = ("text", "json", "github", "junit")
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "test",
+        help="run graph tests (*.test.yaml): swap nodes, capture packets, check expectations",
+        description=(
+            "Run graph tests: each case runs the graph once with the real engine, in its own "
+            "temporary directories, with some nodes replaced (a synthetic camera for a live one), "
+            "sources fed with given packets, and some nodes captured; the packets that reach a "
+            "captured node are checked against the case's expectations. Exit code 0 when every "
+            "case passes, 1 when a case fails or a test file is invalid, 2 for a usage error."
+        ),
+    )
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="test files, or directories to search for *.test.yaml and *.test.yml (recursively)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=_FORMATS,
+        default="text",
+        help="text for people (default), json for tools, github for workflow annotations, junit for CI",
+    )
+    parser.add_argument(
+        "--output", metavar="FILE", help="write the report to FILE instead of standard output"
+    )
+    parser.set_defaults(handler=test_command)
+
+
+def test_command(args: argparse.Namespace) -> int:
+    from schnitzel_stream.graphtest import RunOptions, render, run_tests
+    from schnitzel_stream.runtime.logs import use_colour
+
+    if not args.paths:
+        raise UsageError(
+            "test needs PATHs: test files, or directories that hold *.test.yaml files", code="usage"
+        )
+    fmt: Format = args.format
+    progress = _RichCaseProgress() if sys.stderr.isatty() else None
+    try:
+        results = run_tests(args.paths, RunOptions(), progress)
+    finally:
+        if progress is not None:
+            progress.close()
+    if args.output is None:
+        render(results, fmt, sys.stdout, colour=use_colour(sys.stdout))
+    else:
+        _common.write_output(args.output, lambda stream: render(results, fmt, stream))
+        sys.stderr.write(results.summary() + "\n")
+    return 0 if results.passed else 1
+
+
+class _RichCaseProgress:
+    """A transient progress bar on stderr: which case runs, how many are done."""
+
+    def __init__(self) -> None:
+        self._bar: RichProgress | None = None
+        self._task: Any = None
+
+    def started(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(file=sys.stderr),
+            transient=True,
+        )
+        self._task = self._bar.add_task("graph tests", total=total)
+        self._bar.start()
+
+    def case_started(self, file: str, case: str) -> None:
+        if self._bar is not None:
+            self._bar.update(self._task, description=f"{file}: {case}")
+
+    def case_finished(self, file: str, result: CaseResult) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
