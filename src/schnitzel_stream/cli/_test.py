@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream.cli import _common
@@ -99,7 +100,8 @@ class _RichCaseProgress:
 
     def case_started(self, file: str, case: str) -> None:
         if self._bar is not None:
-            self._bar.update(self._task, description=f"{file}: {case}")
+            label = f"{Path(file).name}: {case}"
+            self._bar.update(self._task, description=label if len(label) <= 48 else label[:47] + "…")
 
     def case_finished(self, file: str, result: CaseResult) -> None:
         if self._bar is not None:

@@ -35,7 +35,7 @@ def register(subparsers: Any) -> None:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="graph files, or directories to search for *.yaml and *.yml (recursively)",
+        help="graph files, or directories to search for *.yaml and *.yml (recursively; *.test.yaml graph tests are left out)",
     )
     parser.add_argument(
         "--format",

@@ -34,6 +34,8 @@ from schnitzel_stream.paths import PATH_CLASSES, PathSet, resolve_paths
 
 ALLOWLIST_ENV = "SCHNITZEL_STREAM_PLUGIN_ALLOWLIST"
 GRAPH_SUFFIXES = (".yaml", ".yml")
+#: Graph tests (``schnitzel-stream test``) sit next to graphs; a directory walk leaves them out.
+GRAPH_TEST_SUFFIXES = (".test.yaml", ".test.yml")
 _ROLES: tuple[Role, ...] = ("source", "node", "sink")
 _REFERENCE_NAME = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
 
@@ -67,7 +69,8 @@ class ValidateOptions:
 
 
 def validate_files(paths: Sequence[str], options: ValidateOptions) -> Report:
-    """Check every file; directories are walked for ``*.yaml``/``*.yml`` (sorted, hidden dirs skipped)."""
+    """Check every file; directories are walked for ``*.yaml``/``*.yml`` (sorted, hidden dirs and
+    ``*.test.yaml`` graph tests skipped)."""
     reports: list[FileReport] = []
     seen: set[str] = set()
     for raw in paths:
@@ -88,7 +91,9 @@ def _expand(raw: str, reports: list[FileReport]) -> Iterator[str]:
     for directory, subdirs, names in os.walk(raw):
         subdirs[:] = sorted(name for name in subdirs if not name.startswith("."))
         found.extend(
-            str(Path(directory, name)) for name in sorted(names) if name.lower().endswith(GRAPH_SUFFIXES)
+            str(Path(directory, name))
+            for name in sorted(names)
+            if name.lower().endswith(GRAPH_SUFFIXES) and not name.lower().endswith(GRAPH_TEST_SUFFIXES)
         )
     found.sort(key=lambda path: Path(path).parts)  # files and subdirectories interleave by name
     if not found:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from schnitzel_stream.errors import NodeError
 from schnitzel_stream.graph.findings import Finding, JsonPath, format_path
 from schnitzel_stream.graphtest._match import describe, explain, matches, mismatch
 from schnitzel_stream.graphtest._model import Expectation
@@ -53,7 +54,7 @@ class Recorder:
         self._deadline = deadline
         self._clock = clock
         self._on_decided = on_decided
-        self._late = False
+        self._done = False
         self._first_miss: tuple[JsonPath, str] | None = None
         self._all_miss: _Seen | None = None
         self._any_hit: _Seen | None = None
@@ -61,8 +62,9 @@ class Recorder:
         self._schema_miss: _Seen | None = None
 
     def record(self, packet: Packet) -> None:
-        if self._late or self._clock() >= self._deadline:
-            self._late = True
+        if self._done or self._clock() >= self._deadline:
+            # After the deadline, or once this node's verdict is certain, nothing more counts.
+            self._done = True
             return
         self.seen += 1
         expect = self.expectation
@@ -86,6 +88,7 @@ class Recorder:
             if error is not None:
                 self._schema_miss = self._seen(packet, f"{format_path(('payload', *error[0]))}: {error[1]}")
         if self.broken():
+            self._done = True
             self._on_decided()
 
     def _seen(self, packet: Packet, detail: str = "") -> _Seen:
@@ -102,25 +105,25 @@ class Recorder:
         return bool(too_many or self._all_miss or self._none_hit or self._schema_miss)
 
     def findings(self, *, stopped_early: bool) -> list[Finding]:
-        """Every expectation that does not hold, at its key in the test file."""
+        """Every expectation that does not hold, at its key in the test file.
+
+        After an early stop (some expectation broke for good), a minimum count or an ``any``
+        that is not reached yet is not judged: the graph did not get to finish.
+        """
         expect = self.expectation
         if expect is None:
             return []
         at = expect.at
         out: list[Finding] = []
         count = expect.count
-        if count is not None and not (
-            count.low <= self.seen and (count.high is None or self.seen <= count.high)
-        ):
-            saw = (
-                f"at least {self.seen}"
-                if stopped_early and count.high is not None and self.seen > count.high
-                else str(self.seen)
-            )
+        too_few = count is not None and self.seen < count.low and not stopped_early
+        too_many = count is not None and count.high is not None and self.seen > count.high
+        if count is not None and (too_few or too_many):
+            saw = f"the graph was stopped at packet #{self.seen}" if too_many else f"saw {self.seen}"
             out.append(
                 Finding(
                     "expect.count",
-                    f"expected {count.describe()} packets at {self.node!r}, saw {saw}",
+                    f"expected {count.describe()} packets at {self.node!r}; {saw}",
                     (*at, "count"),
                 )
             )
@@ -129,7 +132,7 @@ class Recorder:
             out.append(
                 Finding("expect.all", f"{hit.name()} does not match 'all': {hit.detail}", (*at, "all"))
             )
-        if expect.any is not None and self._any_hit is None:
+        if expect.any is not None and self._any_hit is None and not stopped_early:
             if self.seen == 0:
                 message = f"no packet reached {self.node!r}, so none matches 'any'"
             else:
@@ -161,7 +164,14 @@ class CaptureNode(Node):
         self._passthrough = passthrough
 
     def process(self, packet: Packet) -> Iterable[Packet]:
-        self._record(packet)
+        try:
+            self._record(packet)
+        except Exception as exc:
+            # Our own bug must not read as a failure of the plugin this node stands in for.
+            raise NodeError(
+                f"node {self.node_id!r} (captured): recording a packet failed: {type(exc).__name__}: {exc}",
+                code="internal.capture",
+            ) from exc
         return (packet,) if self._passthrough else ()
 
     def metrics(self) -> dict[str, int]:

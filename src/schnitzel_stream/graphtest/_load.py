@@ -16,12 +16,10 @@ from typing import Any
 from schnitzel_stream.errors import GraphError, Problem
 from schnitzel_stream.graph.findings import Finding, JsonPath, format_path
 from schnitzel_stream.graph.load import SourceDocument, parse_text, read_text
+from schnitzel_stream.graph.validate import GRAPH_SUFFIXES, GRAPH_TEST_SUFFIXES
 from schnitzel_stream.graphtest._model import Case, CountRange, Expectation, GraphTest, Replacement
 from schnitzel_stream.graphtest._payload_schema import PayloadSchema, SchemaFileError, load_payload_schema
 from schnitzel_stream.graphtest._schema import DEFAULT_TIMEOUT_SEC, graph_test_schema
-
-TEST_SUFFIXES = (".test.yaml", ".test.yml")
-_GRAPH_SUFFIXES = (".yaml", ".yml")
 
 
 class InvalidTestFile(Exception):
@@ -98,9 +96,16 @@ def load_test(path: str, *, confine: Path | None = None) -> GraphTest:
     if graph_file is not None:
         try:
             sources[graph_file] = read_text(graph_file)
-            graph = parse_text(sources[graph_file], graph_file)
-        except GraphError as error:
-            problems.extend(error.problems)
+        except GraphError as error:  # missing, a directory, too large: say so where 'graph' names it
+            problems.extend(
+                locate(Finding(p.code, f"{graph_file}: {p.message}", ("graph",), hint=p.hint), document)
+                for p in error.problems
+            )
+        else:
+            try:
+                graph = parse_text(sources[graph_file], graph_file)
+            except GraphError as error:
+                problems.extend(error.problems)
     whole_file = any(len(f.path) < 2 or f.path[0] != "cases" for f in findings)
     if graph is None or graph_file is None or whole_file:
         raise InvalidTestFile(sorted(problems, key=_order), sources)
@@ -208,9 +213,9 @@ def _graph_path(base: Path, raw: str, confine: Path | None, findings: list[Findi
     target = base / raw
     lowered = raw.lower()
     problem: str | None = None
-    if lowered.endswith(TEST_SUFFIXES):
+    if lowered.endswith(GRAPH_TEST_SUFFIXES):
         problem = "names a test file; 'graph' names the graph under test (a *.yaml graph file)"
-    elif not lowered.endswith(_GRAPH_SUFFIXES):
+    elif not lowered.endswith(GRAPH_SUFFIXES):
         problem = "a graph file ends in .yaml or .yml"
     elif not _inside(target, confine):
         problem = f"{raw!r} is outside the deployment root {confine}; a root's tests use its own graph"

@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Protocol
 
 from schnitzel_stream.errors import Problem, SchnitzelError
-from schnitzel_stream.graph.findings import format_path
+from schnitzel_stream.graph.findings import Finding, format_path
 from schnitzel_stream.graph.model import NodeDecl
+from schnitzel_stream.graph.validate import GRAPH_TEST_SUFFIXES
 from schnitzel_stream.graphtest._capture import CaptureNode, Recorder
-from schnitzel_stream.graphtest._load import TEST_SUFFIXES, InvalidTestFile, load_test, locate
+from schnitzel_stream.graphtest._load import InvalidTestFile, load_test, locate
 from schnitzel_stream.graphtest._plan import CasePlan, plan_cases
 from schnitzel_stream.graphtest._results import CaseResult, CaseStatus, Ending, FileResult, RunResults
 from schnitzel_stream.nodes.base import Node
@@ -77,7 +78,9 @@ def find_test_files(paths: Sequence[str]) -> tuple[list[str], list[FileResult]]:
             inside: list[str] = []
             for directory, subdirs, names in os.walk(raw):
                 subdirs[:] = sorted(name for name in subdirs if not name.startswith("."))
-                inside.extend(str(Path(directory, n)) for n in names if n.lower().endswith(TEST_SUFFIXES))
+                inside.extend(
+                    str(Path(directory, n)) for n in names if n.lower().endswith(GRAPH_TEST_SUFFIXES)
+                )
             inside.sort(key=lambda path: Path(path).parts)
             if not inside:
                 message = "the directory holds no *.test.yaml or *.test.yml files"
@@ -202,7 +205,9 @@ def run_case(plan: CasePlan, options: RunOptions) -> CaseResult:
     failed_run = bool(problems)
     for recorder in recorders.values():
         for finding in recorder.findings(stopped_early=ended == "decided"):
-            problems.append(locate(finding, plan.test.document))
+            # The case's name in the message: a github annotation or a JUnit failure shows no more.
+            named = Finding(finding.code, f"case {case.name!r}: {finding.message}", finding.path)
+            problems.append(locate(named, plan.test.document))
     status: CaseStatus = "error" if failed_run else "failed" if problems else "passed"
     return CaseResult(
         name=case.name,
@@ -221,7 +226,7 @@ def _run_problems(plan: CasePlan, what: str, error: SchnitzelError) -> Iterator[
     for problem in error.problems:
         yield Problem(
             problem.code,
-            redact(f"the graph {what}: {problem.message}"),
+            redact(f"case {plan.case.name!r}: the graph {what}: {problem.message}"),
             format_path(plan.case.at),
             document.file,
             line,

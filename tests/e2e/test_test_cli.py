@@ -1,0 +1,134 @@
+"""``schnitzel-stream test`` end to end: real test files, real graphs, the real engine.
+
+The corpus in ``invalid_tests/`` holds one broken test file per file, each saying in its
+header what must be reported (see its README). The reference graphs' own tests
+(``ops/graphs/tests``) must pass, as the CI matrix and ``.ci/run`` rely on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from schnitzel_stream.cli.__main__ import main
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+CORPUS = HERE / "invalid_tests"
+CORPUS_FILES = sorted(CORPUS.glob("*.test.yaml"))
+OPS_TESTS = REPO / "ops" / "graphs" / "tests"
+JUNIT_SCHEMAS = sorted((HERE / "junit_schemas").glob("*.xsd"))
+_SCRUB = ("SCHNITZEL_STREAM_PLUGIN_ALLOWLIST", "NO_COLOR", "FORCE_COLOR")
+
+
+def cli(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """``python -m schnitzel_stream ARGS`` with pipes (never a terminal)."""
+    base = {key: value for key, value in os.environ.items() if key not in _SCRUB}
+    return subprocess.run(
+        [sys.executable, "-m", "schnitzel_stream", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**base, **(env or {})},
+        cwd=cwd,
+        check=False,
+    )
+
+
+@dataclass(frozen=True)
+class Expect:
+    code: str
+    path: str
+    line: str
+    file: Path
+
+
+def _expectations(path: Path) -> list[Expect]:
+    found = []
+    for line in path.read_bytes().decode("utf-8", "replace").splitlines():
+        if line.startswith("# expect: "):
+            fields = dict(item.split("=", 1) for item in line[len("# expect: ") :].split())
+            file = CORPUS / fields["file"] if "file" in fields else path
+            found.append(Expect(fields["code"], fields["path"], fields["line"], file))
+    return found
+
+
+def _reported(output: str, expect: Expect) -> bool:
+    location = f"{expect.file}:" + (f"{expect.line}:" if expect.line != "-" else "")
+    for line in output.splitlines():
+        if not line.startswith(location) or f"[{expect.code}]" not in line:
+            continue
+        if expect.line == "-" and not line.startswith(f"{expect.file}: "):
+            continue
+        if expect.path == "-" or f": {expect.path}: " in line:
+            return True
+    return False
+
+
+def test_the_corpus_is_large_and_every_file_says_what_to_expect() -> None:
+    assert len(CORPUS_FILES) >= 40
+    for path in CORPUS_FILES:
+        assert _expectations(path), f"{path.name} has no '# expect:' header"
+
+
+@pytest.mark.parametrize(
+    "test_file", [pytest.param(p, id=p.name.removesuffix(".test.yaml")) for p in CORPUS_FILES]
+)
+def test_invalid_test_file(
+    test_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in _SCRUB:
+        monkeypatch.delenv(name, raising=False)
+    code = main(["test", str(test_file)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "Traceback" not in out + err
+    assert "internal" not in out
+    assert f"{test_file}: invalid test file, no case ran" in out
+    assert out.rstrip().endswith("1 test file, 0 cases: 0 passed, 0 failed, 0 errors; 1 invalid test file")
+    for expect in _expectations(test_file):
+        assert _reported(out, expect), f"expected {expect} in:\n{out}"
+
+
+def test_a_schema_outside_is_refused_without_showing_its_content(capsys: pytest.CaptureFixture[str]) -> None:
+    """Pointing a payload schema at a file with secrets must never echo the secret."""
+    code = main(["test", str(CORPUS / "schema_outside_not_json.test.yaml")])
+    out, _ = capsys.readouterr()
+    assert code == 1
+    assert "root:" not in out  # /etc/passwd's first field on any Unix
+
+
+def test_the_whole_corpus_in_one_real_subprocess_as_json() -> None:
+    result = cli("test", str(CORPUS), "--format", "json")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    schema = json.loads((REPO / "schemas" / "test-report.schema.json").read_text(encoding="utf-8"))
+    Draft202012Validator(schema).validate(report)
+    assert report["passed"] is False
+    assert report["summary"]["invalid_files"] == len(CORPUS_FILES)
+    assert report["summary"]["cases"] == 0
+    assert all(not file["valid"] and file["problems"] for file in report["files"])
+
+
+# ---- The reference graphs' tests: what CI and `.ci/run` prove on every OS -------------------
+
+
+def test_the_reference_graph_tests_pass() -> None:
+    result = cli("test", "ops/graphs", "--format", "github")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "::error" not in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "4 test files, 7 cases: 7 passed, 0 failed, 0 errors"
+
+
+def test_every_reference_graph_has_a_test_file() -> None:
+    graphs = sorted(p.stem for p in (REPO / "ops" / "graphs").glob("*.yaml"))
+    tests = sorted(p.name.removesuffix(".test.yaml") for p in OPS_TESTS.glob("*.test.yaml"))
+    assert graphs == tests
