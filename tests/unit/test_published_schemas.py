@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,6 @@ def test_no_stray_schema_files() -> None:
 
 
 def test_the_schema_command_offers_every_published_schema() -> None:
-    schema = next(a for a in build_parser()._actions if getattr(a, "choices", None) and "schema" in a.choices)
-    name_option = next(a for a in schema.choices["schema"]._actions if "--name" in a.option_strings)
-    assert sorted(name_option.choices) == sorted(PUBLISHED_SCHEMAS)
+    subcommands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    name_option = next(a for a in subcommands.choices["schema"]._actions if "--name" in a.option_strings)
+    assert sorted(name_option.choices or ()) == sorted(PUBLISHED_SCHEMAS)
