@@ -132,3 +132,33 @@ def test_every_reference_graph_has_a_test_file() -> None:
     graphs = sorted(p.stem for p in (REPO / "ops" / "graphs").glob("*.yaml"))
     tests = sorted(p.name.removesuffix(".test.yaml") for p in OPS_TESTS.glob("*.test.yaml"))
     assert graphs == tests
+
+
+def _yaml_block(markdown: Path, heading: str, first_line: str) -> str:
+    text = markdown.read_text(encoding="utf-8")
+    section = text[text.index(heading) :]
+    start = section.index(f"```yaml\n{first_line}")
+    return section[start + len("```yaml\n") : section.index("```", start + 7)]
+
+
+def test_the_ci_guide_example_runs_as_written(tmp_path: Path) -> None:
+    """docs/ops/ci.md's example test file, next to a graph shaped like the one it names."""
+    example = _yaml_block(REPO / "docs" / "ops" / "ci.md", "## Test your own graphs", "# graphs/tests/gate")
+    (tmp_path / "graphs" / "tests").mkdir(parents=True)
+    (tmp_path / "schemas").mkdir()
+    (tmp_path / "graphs" / "tests" / "gate.test.yaml").write_text(example, encoding="utf-8")
+    graph = (REPO / "ops" / "graphs" / "synthetic_to_http_durable.yaml").read_text(encoding="utf-8")
+    (tmp_path / "graphs" / "gate.yaml").write_text(graph, encoding="utf-8")
+    event = (REPO / "schemas" / "event.schema.json").read_text(encoding="utf-8")
+    (tmp_path / "schemas" / "event.schema.json").write_text(event, encoding="utf-8")
+    result = cli("test", "graphs/", "--format", "github", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().endswith("1 test file, 1 case: 1 passed, 0 failed, 0 errors")
+
+
+def test_the_readme_example_is_the_reference_test_file() -> None:
+    example = _yaml_block(REPO / "README.md", "## Testing a graph", "# yaml-language-server")
+    reference = (OPS_TESTS / "synthetic_to_http_durable.test.yaml").read_text(encoding="utf-8")
+    case = reference[reference.index("  - name: motion events go through") : reference.index("\n\n  - name:")]
+    without_comments = "\n".join(line for line in case.splitlines() if not line.lstrip().startswith("#"))
+    assert without_comments.strip() in example
