@@ -12,15 +12,17 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from schnitzel_stream.cli import _common
-from schnitzel_stream.errors import UsageError
+from schnitzel_stream.cli import _common, _env_file
+from schnitzel_stream.errors import DeploymentError, UsageError
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
 
-    from schnitzel_stream.graphtest import CaseResult, Format
+    from schnitzel_stream.graphtest import CaseResult, Format, RunOptions
 
 _FORMATS = ("text", "json", "github", "junit")
+#: Where a deployment root keeps its graph tests (the template renders tests/smoke.test.yaml).
+TESTS_DIR = "tests"
 
 
 def register(subparsers: Any) -> None:
@@ -50,6 +52,14 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--output", metavar="FILE", help="write the report to FILE instead of standard output"
     )
+    parser.add_argument(
+        "--deployment",
+        metavar="ROOT",
+        help=(
+            "run a deployment root's graph tests (ROOT/tests/*.test.yaml, such as the smoke test the "
+            "template renders) with the root's env file; every file they name must be inside ROOT"
+        ),
+    )
     parser.set_defaults(handler=test_command)
 
 
@@ -57,14 +67,18 @@ def test_command(args: argparse.Namespace) -> int:
     from schnitzel_stream.graphtest import RunOptions, render, run_tests
     from schnitzel_stream.runtime.logs import use_colour
 
-    if not args.paths:
+    if args.paths and args.deployment:
+        raise UsageError("give test PATHs or --deployment ROOT, not both", code="usage")
+    if not args.paths and not args.deployment:
         raise UsageError(
-            "test needs PATHs: test files, or directories that hold *.test.yaml files", code="usage"
+            "test needs PATHs (test files, or directories that hold *.test.yaml files) or --deployment ROOT",
+            code="usage",
         )
+    paths, options = _deployment(args.deployment) if args.deployment else (args.paths, RunOptions())
     fmt: Format = args.format
     progress = _RichCaseProgress() if sys.stderr.isatty() else None
     try:
-        results = run_tests(args.paths, RunOptions(), progress)
+        results = run_tests(paths, options, progress)
     finally:
         if progress is not None:
             progress.close()
@@ -74,6 +88,24 @@ def test_command(args: argparse.Namespace) -> int:
         _common.write_output(args.output, lambda stream: render(results, fmt, stream))
         sys.stderr.write(results.summary() + "\n")
     return 0 if results.passed else 1
+
+
+def _deployment(root: str) -> tuple[list[str], RunOptions]:
+    """A root's tests directory, and options that give its cases the root's env file."""
+    from schnitzel_stream.deploy.layout import ENV_FILE
+    from schnitzel_stream.graphtest import RunOptions
+
+    base = Path(root)
+    if not base.is_dir():
+        raise DeploymentError(f"{root}: no such deployment root (not a directory)", code="deploy.root")
+    env_file = base / ENV_FILE
+    if not env_file.is_file():
+        raise DeploymentError(
+            f"{env_file}: the root has no env file; its graph tests run with the service's environment",
+            code="deploy.env-missing",
+        )
+    values = _env_file.read_env_file_masked(str(env_file))
+    return [str(base / TESTS_DIR)], RunOptions(env=values, confine=base)
 
 
 class _RichCaseProgress:

@@ -39,6 +39,7 @@ class CasePlan:
     case: Case
     graph: Graph
     paths: PathSet
+    #: Laid over the process environment while the case runs (nodes read some settings there).
     env: Mapping[str, str]
     #: Captured nodes that pass each packet on (a pass-through plugin with nodes downstream).
     passthrough: frozenset[str]
@@ -56,11 +57,14 @@ def case_paths(workdir: Path, file_number: int, case: Case | None) -> PathSet:
     )
 
 
-def plan_cases(
-    test: GraphTest, *, file_number: int, workdir: Path, base_env: Mapping[str, str]
-) -> list[CasePlan]:
-    """Every case of ``test``, validated. Raises :class:`InvalidTestFile` with every problem."""
-    environ = {**base_env, **test.env}
+def plan_cases(test: GraphTest, *, file_number: int, workdir: Path, env: Mapping[str, str]) -> list[CasePlan]:
+    """Every case of ``test``, validated. Raises :class:`InvalidTestFile` with every problem.
+
+    ``env`` is laid over the process environment (a deployment's env file); the test file's
+    own ``env`` is laid over both.
+    """
+    laid_over = {**env, **test.env}
+    environ = {**os.environ, **laid_over}
     nodes = _declared_nodes(test.graph)
     problems = list(test.problems)
     preview = case_paths(workdir, file_number, test.cases[0] if test.cases else None)
@@ -87,7 +91,7 @@ def plan_cases(
             for node in case.capture
             if case_graph.downstream(node) and ANY_KIND in case_graph.node(node).spec.produces
         )
-        plans.append(CasePlan(test, case, case_graph, paths, dict(test.env), passthrough))
+        plans.append(CasePlan(test, case, case_graph, paths, laid_over, passthrough))
     if problems:
         raise InvalidTestFile(sorted(problems, key=_order), test.sources)
     return plans

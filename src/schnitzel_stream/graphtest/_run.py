@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -56,11 +56,11 @@ class Progress(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class RunOptions:
-    """``base_env`` is what ``${NAME}`` sees under the test file's own ``env`` (default: the
-    process environment); ``confine`` keeps every file a test names inside a directory (a
-    deployment root); ``clock`` decides when a case's timeout is reached."""
+    """``env`` is laid over the process environment for every case (a deployment's env file;
+    a test file's own ``env`` wins); ``confine`` keeps every file a test names inside a
+    directory (a deployment root); ``clock`` decides when a case's timeout is reached."""
 
-    base_env: Mapping[str, str] | None = None
+    env: Mapping[str, str] = field(default_factory=dict)
     confine: Path | None = None
     clock: Callable[[], float] = time.monotonic
     #: Pacing of the engine's supervisor: how soon a finished graph is noticed.
@@ -101,13 +101,10 @@ def run_tests(
 ) -> RunResults:
     """Run every case of every test file under ``paths``; never raises for a test's content."""
     options = options or RunOptions()
-    base_env = dict(os.environ) if options.base_env is None else dict(options.base_env)
     files, results = find_test_files(paths)
     workdir = Path(tempfile.mkdtemp(prefix="schnitzel-test-"))
     try:
-        planned = [
-            (path, _plan_file(path, number, workdir, base_env, options)) for number, path in enumerate(files)
-        ]
+        planned = [(path, _plan_file(path, number, workdir, options)) for number, path in enumerate(files)]
         if progress is not None:
             progress.started(sum(len(plans) for _, plans in planned if isinstance(plans, list)))
         for path, plans in planned:
@@ -136,12 +133,10 @@ def run_tests(
     return RunResults(files=tuple(results))
 
 
-def _plan_file(
-    path: str, number: int, workdir: Path, base_env: Mapping[str, str], options: RunOptions
-) -> list[CasePlan] | FileResult:
+def _plan_file(path: str, number: int, workdir: Path, options: RunOptions) -> list[CasePlan] | FileResult:
     try:
         test = load_test(path, confine=options.confine)
-        return plan_cases(test, file_number=number, workdir=workdir, base_env=base_env)
+        return plan_cases(test, file_number=number, workdir=workdir, env=options.env)
     except InvalidTestFile as invalid:
         return FileResult(
             path, problems=tuple(invalid.problems), sources=invalid.sources, started=time.time()
