@@ -15,17 +15,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import ROOT, figure, heading
+from _common import ROOT, console_script, heading, process_figure
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 CASE = """\
@@ -58,35 +54,8 @@ def test_file(cases: int) -> str:
     return f"version: 1\ngraph: graph.yaml\ncases:\n{body}"
 
 
-def _console_script() -> list[str]:
-    found = shutil.which("schnitzel-stream", path=str(Path(sys.executable).parent))
-    return [found] if found else [sys.executable, "-m", "schnitzel_stream"]
-
-
-def _process(name: str, command: list[str], runs: int, target: str = "") -> None:
-    walls: list[float] = []
-    cpus: list[float] = []
-    for _ in range(runs):
-        before = os.times()
-        started = time.perf_counter()
-        result = subprocess.run(
-            command, capture_output=True, check=False, env={**os.environ, "NO_COLOR": "1"}
-        )
-        walls.append(time.perf_counter() - started)
-        after = os.times()
-        if result.returncode != 0:
-            raise SystemExit(
-                f"{command} exited {result.returncode}:\n{result.stdout.decode()}{result.stderr.decode()}"
-            )
-        cpus.append(
-            after.children_user - before.children_user + after.children_system - before.children_system
-        )
-    figure(name, statistics.median(walls), "s", target)
-    figure("  cpu time (user + system) of the same", statistics.median(cpus), "s")
-
-
 def main() -> None:
-    script = _console_script()
+    script = console_script()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "graph.yaml").write_text(readme_graph(), encoding="utf-8")
@@ -96,16 +65,16 @@ def main() -> None:
         twenty.write_text(test_file(20), encoding="utf-8")
 
         heading(f"test: fresh processes, median of {RUNS} runs")
-        _process("python -c pass", [sys.executable, "-c", "pass"], RUNS)
-        _process("python -c 'import numpy, cv2'", [sys.executable, "-c", "import numpy, cv2"], RUNS)
-        _process("schnitzel-stream --help", [*script, "--help"], RUNS)
-        _process(
+        process_figure("python -c pass", [sys.executable, "-c", "pass"], RUNS)
+        process_figure("python -c 'import numpy, cv2'", [sys.executable, "-c", "import numpy, cv2"], RUNS)
+        process_figure("schnitzel-stream --help", [*script, "--help"], RUNS)
+        process_figure(
             "schnitzel-stream test: 1 case, README graph, 60 frames",
             [*script, "test", str(one)],
             RUNS,
             "<= 1.0 s",
         )
-        _process(
+        process_figure(
             "schnitzel-stream test: 20 such cases, one call",
             [*script, "test", str(twenty)],
             max(3, RUNS // 2),

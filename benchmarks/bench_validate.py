@@ -14,17 +14,13 @@ on a shared 2-core machine other work inflates wall time but hardly the child's 
 from __future__ import annotations
 
 import os
-import shutil
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import figure, heading, median_seconds
+from _common import console_script, figure, heading, median_seconds, process_figure
 
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
 
@@ -48,37 +44,8 @@ edges:
 """
 
 
-def _console_script() -> list[str]:
-    found = shutil.which("schnitzel-stream", path=str(Path(sys.executable).parent))
-    return [found] if found else [sys.executable, "-m", "schnitzel_stream"]
-
-
-def _run(command: list[str], expect: int = 0) -> None:
-    result = subprocess.run(command, capture_output=True, check=False, env={**os.environ, "NO_COLOR": "1"})
-    if result.returncode != expect:
-        output = result.stdout.decode() + result.stderr.decode()
-        raise SystemExit(f"{command} exited {result.returncode}:\n{output}")
-
-
-def _process(name: str, command: list[str], runs: int, target: str = "") -> None:
-    """Median wall time and child CPU time of ``runs`` fresh processes."""
-    walls: list[float] = []
-    cpus: list[float] = []
-    for _ in range(runs):
-        before = os.times()
-        started = time.perf_counter()
-        _run(command)
-        walls.append(time.perf_counter() - started)
-        after = os.times()
-        cpus.append(
-            after.children_user - before.children_user + after.children_system - before.children_system
-        )
-    figure(name, statistics.median(walls), "s", target)
-    figure("  cpu time (user + system) of the same", statistics.median(cpus), "s")
-
-
 def main() -> None:
-    script = _console_script()
+    script = console_script()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         graph = root / "seven.yaml"
@@ -90,14 +57,14 @@ def main() -> None:
 
         heading(f"validate: fresh processes, median of {RUNS} runs")
         python = [sys.executable]
-        _process("python -c pass", [*python, "-c", "pass"], RUNS)
-        _process("python -c 'import yaml'", [*python, "-c", "import yaml"], RUNS)
-        _process("python -c 'import jsonschema'", [*python, "-c", "import jsonschema"], RUNS)
-        _process("schnitzel-stream --help", [*script, "--help"], RUNS, "<= 0.15 s")
-        _process(
+        process_figure("python -c pass", [*python, "-c", "pass"], RUNS)
+        process_figure("python -c 'import yaml'", [*python, "-c", "import yaml"], RUNS)
+        process_figure("python -c 'import jsonschema'", [*python, "-c", "import jsonschema"], RUNS)
+        process_figure("schnitzel-stream --help", [*script, "--help"], RUNS, "<= 0.15 s")
+        process_figure(
             "schnitzel-stream validate (7-node graph)", [*script, "validate", str(graph)], RUNS, "<= 0.3 s"
         )
-        _process(
+        process_figure(
             "schnitzel-stream validate (100 graphs, one call)", [*script, "validate", str(many)], 10, "<= 2 s"
         )
 

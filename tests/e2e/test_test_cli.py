@@ -8,16 +8,13 @@ header what must be reported (see its README). The reference graphs' own tests
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
 
 from schnitzel_stream.cli.__main__ import main
+from tests.support.corpus import SCRUB, cli, expectations, reported
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -25,57 +22,12 @@ CORPUS = HERE / "invalid_tests"
 CORPUS_FILES = sorted(CORPUS.glob("*.test.yaml"))
 OPS_TESTS = REPO / "ops" / "graphs" / "tests"
 JUNIT_SCHEMAS = sorted((HERE / "junit_schemas").glob("*.xsd"))
-_SCRUB = ("SCHNITZEL_STREAM_PLUGIN_ALLOWLIST", "NO_COLOR", "FORCE_COLOR")
-
-
-def cli(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    """``python -m schnitzel_stream ARGS`` with pipes (never a terminal)."""
-    base = {key: value for key, value in os.environ.items() if key not in _SCRUB}
-    return subprocess.run(
-        [sys.executable, "-m", "schnitzel_stream", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**base, **(env or {})},
-        cwd=cwd,
-        check=False,
-    )
-
-
-@dataclass(frozen=True)
-class Expect:
-    code: str
-    path: str
-    line: str
-    file: Path
-
-
-def _expectations(path: Path) -> list[Expect]:
-    found = []
-    for line in path.read_bytes().decode("utf-8", "replace").splitlines():
-        if line.startswith("# expect: "):
-            fields = dict(item.split("=", 1) for item in line[len("# expect: ") :].split())
-            file = CORPUS / fields["file"] if "file" in fields else path
-            found.append(Expect(fields["code"], fields["path"], fields["line"], file))
-    return found
-
-
-def _reported(output: str, expect: Expect) -> bool:
-    location = f"{expect.file}:" + (f"{expect.line}:" if expect.line != "-" else "")
-    for line in output.splitlines():
-        if not line.startswith(location) or f"[{expect.code}]" not in line:
-            continue
-        if expect.line == "-" and not line.startswith(f"{expect.file}: "):
-            continue
-        if expect.path == "-" or f": {expect.path}: " in line:
-            return True
-    return False
 
 
 def test_the_corpus_is_large_and_every_file_says_what_to_expect() -> None:
     assert len(CORPUS_FILES) >= 40
     for path in CORPUS_FILES:
-        assert _expectations(path), f"{path.name} has no '# expect:' header"
+        assert expectations(path), f"{path.name} has no '# expect:' header"
 
 
 @pytest.mark.parametrize(
@@ -84,7 +36,7 @@ def test_the_corpus_is_large_and_every_file_says_what_to_expect() -> None:
 def test_invalid_test_file(
     test_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in _SCRUB:
+    for name in SCRUB:
         monkeypatch.delenv(name, raising=False)
     code = main(["test", str(test_file)])
     out, err = capsys.readouterr()
@@ -93,8 +45,8 @@ def test_invalid_test_file(
     assert "internal" not in out
     assert f"{test_file}: invalid test file, no case ran" in out
     assert out.rstrip().endswith("1 test file, 0 cases: 0 passed, 0 failed, 0 errors; 1 invalid test file")
-    for expect in _expectations(test_file):
-        assert _reported(out, expect), f"expected {expect} in:\n{out}"
+    for expect in expectations(test_file):
+        assert reported(out, expect), f"expected {expect} in:\n{out}"
 
 
 def test_a_schema_outside_is_refused_without_showing_its_content(capsys: pytest.CaptureFixture[str]) -> None:

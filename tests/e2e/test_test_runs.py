@@ -16,7 +16,8 @@ import pytest
 import xmlschema
 
 from schnitzel_stream.cli.__main__ import main
-from tests.e2e.test_test_cli import JUNIT_SCHEMAS, REPO, cli
+from tests.e2e.test_test_cli import JUNIT_SCHEMAS, REPO
+from tests.support.corpus import cli
 from tests.support.http_backend import running_backend
 
 GRAPH = """\
@@ -38,6 +39,13 @@ def write(directory: Path, name: str, text: str) -> Path:
     return path
 
 
+def graph_test(directory: Path, cases: str) -> Path:
+    """``GRAPH`` as ``g.yaml`` and a test file for it with these ``cases:`` (YAML, dedented)."""
+    write(directory, "g.yaml", GRAPH)
+    body = textwrap.indent(textwrap.dedent(cases), "  ")
+    return write(directory, "t.test.yaml", f"version: 1\ngraph: g.yaml\ncases:\n{body}")
+
+
 def run_json(*args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, object]]:
     code = main(["test", *args, "--format", "json"])
     out, _ = capsys.readouterr()
@@ -57,21 +65,16 @@ def case_of(report: dict[str, object], index: int = 0, file: int = 0) -> dict[st
 def test_a_failing_case_names_file_case_expectation_and_what_was_seen(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write(tmp_path, "g.yaml", GRAPH)
-    test = write(
+    test = graph_test(
         tmp_path,
-        "t.test.yaml",
         """\
-        version: 1
-        graph: g.yaml
-        cases:
-          - name: only frames arrive
-            inputs:
-              src: [{kind: event, payload: {n: 1}}, {kind: event, payload: {n: 2, deep: {x: 1}}}]
-            capture: [out]
-            expect:
-              out:
-                all: {payload: {deep: {x: 1}}}
+        - name: only frames arrive
+          inputs:
+            src: [{kind: event, payload: {n: 1}}, {kind: event, payload: {n: 2, deep: {x: 1}}}]
+          capture: [out]
+          expect:
+            out:
+              all: {payload: {deep: {x: 1}}}
         """,
     )
     code = main(["test", str(test)])
@@ -168,20 +171,15 @@ def test_each_expectation_kind_passes_and_fails_on_a_real_camera_graph(
 def test_a_timeout_fires_on_a_graph_that_never_ends(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write(tmp_path, "g.yaml", GRAPH)
-    test = write(
+    test = graph_test(
         tmp_path,
-        "t.test.yaml",
         """\
-        version: 1
-        graph: g.yaml
-        cases:
-          - name: endless
-            replace:
-              src: {plugin: static_source, config: {packets: [{kind: event}], repeat: 0, interval: 0.01}}
-            capture: [out]
-            expect: {out: {count: {min: 1}}}
-            timeout_sec: 0.5
+        - name: endless
+          replace:
+            src: {plugin: static_source, config: {packets: [{kind: event}], repeat: 0, interval: 0.01}}
+          capture: [out]
+          expect: {out: {count: {min: 1}}}
+          timeout_sec: 0.5
         """,
     )
     code, report = run_json(str(test), capsys=capsys)
@@ -194,20 +192,15 @@ def test_a_flood_is_decided_by_the_first_packet_too_many(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An endless, unpaced source and a small upper bound: the case stops at packet 11, not at the timeout."""
-    write(tmp_path, "g.yaml", GRAPH)
-    test = write(
+    test = graph_test(
         tmp_path,
-        "t.test.yaml",
         """\
-        version: 1
-        graph: g.yaml
-        cases:
-          - name: flood
-            replace:
-              src: {plugin: static_source, config: {packets: [{kind: event}], repeat: 0}}
-            capture: [out]
-            expect: {out: {count: {max: 10}}}
-            timeout_sec: 600
+        - name: flood
+          replace:
+            src: {plugin: static_source, config: {packets: [{kind: event}], repeat: 0}}
+          capture: [out]
+          expect: {out: {count: {max: 10}}}
+          timeout_sec: 600
         """,
     )
     code, report = run_json(str(test), capsys=capsys)

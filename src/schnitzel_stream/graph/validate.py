@@ -172,7 +172,7 @@ def analyse(document: SourceDocument, options: ValidateOptions) -> tuple[Graph |
         and len(edges) == len(raw_edges)
     )
     findings.extend(check_graph(analysis.refs, edges, complete=complete))
-    problems = sorted((_locate(finding, document) for finding in findings), key=_order)
+    problems = sorted((locate(finding, document) for finding in findings), key=_order)
     if any(problem.severity == "error" for problem in problems):
         return None, problems
     config = data.get("config")
@@ -320,7 +320,8 @@ def _naming_reference(finding: Finding, raw: Any, interpolated: Any, depth: int)
     return Finding(finding.code, message, finding.path, finding.severity, finding.hint, finding.anchor)
 
 
-def _locate(finding: Finding, document: SourceDocument) -> Problem:
+def locate(finding: Finding, document: SourceDocument) -> Problem:
+    """A finding about ``document`` as a problem with its file, line and column."""
     position = document.position(finding.path, finding.anchor)
     line, column = position if position else (None, None)
     return Problem(
@@ -345,6 +346,7 @@ __all__ = [
     "analyse",
     "load_graph",
     "load_graph_text",
+    "locate",
     "validate_file",
     "validate_files",
     "validate_path",

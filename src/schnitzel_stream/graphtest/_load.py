@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from schnitzel_stream.errors import GraphError, Problem
-from schnitzel_stream.graph.findings import Finding, JsonPath, format_path
+from schnitzel_stream.graph.findings import Finding, JsonPath
 from schnitzel_stream.graph.load import SourceDocument, parse_text, read_text
-from schnitzel_stream.graph.validate import GRAPH_SUFFIXES, GRAPH_TEST_SUFFIXES
+from schnitzel_stream.graph.validate import GRAPH_SUFFIXES, GRAPH_TEST_SUFFIXES, locate
 from schnitzel_stream.graphtest._model import Case, CountRange, Expectation, GraphTest, Replacement
 from schnitzel_stream.graphtest._payload_schema import PayloadSchema, SchemaFileError, load_payload_schema
 from schnitzel_stream.graphtest._schema import DEFAULT_TIMEOUT_SEC, graph_test_schema
@@ -32,22 +32,6 @@ class InvalidTestFile(Exception):
         super().__init__(problems[0].one_line() if problems else "invalid test file")
         self.problems = problems
         self.sources = dict(sources or {})
-
-
-def locate(finding: Finding, document: SourceDocument) -> Problem:
-    """A finding about ``document`` as a problem with file, line and column."""
-    position = document.position(finding.path, finding.anchor)
-    line, column = position if position else (None, None)
-    return Problem(
-        code=finding.code,
-        message=finding.message,
-        path=format_path(finding.path),
-        file=document.file,
-        line=line,
-        column=column,
-        severity=finding.severity,
-        hint=finding.hint,
-    )
 
 
 def _as_test_file(problem: Problem) -> Problem:

@@ -23,8 +23,8 @@ from schnitzel_stream.errors import ConfigError, Problem
 from schnitzel_stream.graph.findings import Finding, JsonPath, format_path
 from schnitzel_stream.graph.load import SourceDocument
 from schnitzel_stream.graph.model import Graph
-from schnitzel_stream.graph.validate import ALLOWLIST_ENV, ValidateOptions, analyse
-from schnitzel_stream.graphtest._load import InvalidTestFile, locate
+from schnitzel_stream.graph.validate import ALLOWLIST_ENV, ValidateOptions, analyse, locate
+from schnitzel_stream.graphtest._load import InvalidTestFile
 from schnitzel_stream.graphtest._model import Case, GraphTest
 from schnitzel_stream.nodes.base import ANY_KIND
 from schnitzel_stream.nodes.registry import did_you_mean, parse_allowlist

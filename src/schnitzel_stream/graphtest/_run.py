@@ -25,9 +25,9 @@ from typing import Protocol
 from schnitzel_stream.errors import Problem, SchnitzelError
 from schnitzel_stream.graph.findings import Finding, format_path
 from schnitzel_stream.graph.model import NodeDecl
-from schnitzel_stream.graph.validate import GRAPH_TEST_SUFFIXES
+from schnitzel_stream.graph.validate import GRAPH_TEST_SUFFIXES, locate
 from schnitzel_stream.graphtest._capture import CaptureNode, Recorder
-from schnitzel_stream.graphtest._load import InvalidTestFile, load_test, locate
+from schnitzel_stream.graphtest._load import InvalidTestFile, load_test
 from schnitzel_stream.graphtest._plan import CasePlan, plan_cases
 from schnitzel_stream.graphtest._results import CaseResult, CaseStatus, Ending, FileResult, RunResults
 from schnitzel_stream.nodes.base import Node
