@@ -7,7 +7,9 @@ header what must be reported (see its README). The reference graphs' own tests
 
 from __future__ import annotations
 
+import contextlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -114,3 +116,22 @@ def test_the_readme_example_is_the_reference_test_file() -> None:
     case = reference[reference.index("  - name: motion events go through") : reference.index("\n\n  - name:")]
     without_comments = "\n".join(line for line in case.splitlines() if not line.lstrip().startswith("#"))
     assert without_comments.strip() in example
+
+
+def test_a_directory_that_links_back_to_itself_is_walked_once(tmp_path: Path) -> None:
+    """A symbolic link to a parent directory is not followed (where the OS lets us make one)."""
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    shutil.copy(OPS_TESTS / "synthetic_camera.test.yaml", tests / "a.test.yaml")
+    shutil.copy(REPO / "ops" / "graphs" / "synthetic_camera.yaml", tmp_path / "synthetic_camera.yaml")
+    (tests / "a.test.yaml").write_text(
+        (tests / "a.test.yaml")
+        .read_text(encoding="utf-8")
+        .replace("../../../schemas/", f"{REPO.as_posix()}/schemas/"),
+        encoding="utf-8",
+    )
+    with contextlib.suppress(OSError):  # Windows without the symlink privilege: no loop to skip
+        (tests / "loop").symlink_to(tmp_path, target_is_directory=True)
+    result = cli("test", str(tmp_path), "--format", "github")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "1 test file, 2 cases: 2 passed, 0 failed, 0 errors"

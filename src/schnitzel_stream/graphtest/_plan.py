@@ -86,11 +86,7 @@ def plan_cases(test: GraphTest, *, file_number: int, workdir: Path, env: Mapping
             problems.extend(errors)
             continue
         problems.extend(_real_path_problems(case_graph, case, test.graph))
-        passthrough = frozenset(
-            node
-            for node in case.capture
-            if case_graph.downstream(node) and ANY_KIND in case_graph.node(node).spec.produces
-        )
+        passthrough = frozenset(node for node in case.capture if _passes_on(case_graph, node))
         plans.append(CasePlan(test, case, case_graph, paths, laid_over, passthrough))
     if problems:
         raise InvalidTestFile(sorted(problems, key=_order), test.sources)
@@ -99,6 +95,19 @@ def plan_cases(test: GraphTest, *, file_number: int, workdir: Path, env: Mapping
 
 def _order(problem: Problem) -> tuple[str, int, int]:
     return (problem.file or "", problem.line or 0, problem.column or 0)
+
+
+def _passes_on(graph: Graph, node: str) -> bool:
+    """Whether the captured node's plugin would pass packets on: it has nodes downstream, it
+    passes on what it receives, and its ``forward`` setting (for a sink that has one, such as
+    ``http_sink``) is on, whether written in the graph or the schema's default."""
+    decl = graph.node(node)
+    if not graph.downstream(node) or ANY_KIND not in decl.spec.produces:
+        return False
+    forward = decl.spec.schema.get("properties", {}).get("forward")
+    if not isinstance(forward, Mapping):
+        return True
+    return bool(decl.config.get("forward", forward.get("default", False)))
 
 
 def _options(environ: Mapping[str, str], paths: PathSet) -> ValidateOptions:
