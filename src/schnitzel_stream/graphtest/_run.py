@@ -141,6 +141,19 @@ def _plan_file(path: str, number: int, workdir: Path, options: RunOptions) -> li
         return FileResult(
             path, problems=tuple(invalid.problems), sources=invalid.sources, started=time.time()
         )
+    except Exception as exc:  # noqa: BLE001  # a bug of ours must still end as a report, not a traceback
+        return FileResult(path, problems=(_internal(exc, path),), started=time.time())
+
+
+def _internal(exc: BaseException, file: str, line: int | None = None, column: int | None = None) -> Problem:
+    return Problem(
+        "internal.error",
+        redact(f"internal error: {type(exc).__name__}: {exc}"),
+        file=file,
+        line=line,
+        column=column,
+        hint="please report this as a schnitzel-stream bug",
+    )
 
 
 def run_case(plan: CasePlan, options: RunOptions) -> CaseResult:
@@ -191,6 +204,9 @@ def run_case(plan: CasePlan, options: RunOptions) -> CaseResult:
                 outcome = engine.run()
             except SchnitzelError as error:
                 problems.extend(_run_problems(plan, "could not start", error))
+            except Exception as exc:  # noqa: BLE001  # a bug of ours: this case errs, the others still run
+                line, column = plan.test.document.position(case.at) or (None, None)
+                problems.append(_internal(exc, plan.test.path, line, column))
             else:
                 ended = _ENDINGS.get(outcome.reason, "completed")
                 if outcome.error is not None:
