@@ -135,3 +135,11 @@ def test_a_directory_that_links_back_to_itself_is_walked_once(tmp_path: Path) ->
     result = cli("test", str(tmp_path), "--format", "github")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().splitlines()[-1] == "1 test file, 2 cases: 2 passed, 0 failed, 0 errors"
+
+
+def test_an_oversized_test_file_is_refused_unread(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    big = tmp_path / "big.test.yaml"
+    big.write_bytes(b"version: 1\n" + b"# padding\n" * 120_000)
+    assert main(["test", str(big)]) == 1
+    out, _ = capsys.readouterr()
+    assert "test files are limited to 1 MiB [io.too-large]" in out
