@@ -214,37 +214,49 @@ def test_a_flood_is_decided_by_the_first_packet_too_many(
     assert case["captured"] == {"out": 11}
 
 
+CAMERA_GRAPH = """\
+version: 2
+nodes:
+  - {id: cam, kind: source, plugin: synthetic_camera, config: {frames: 3, realtime: false}}
+  - {id: motion, kind: node, plugin: motion_detector, config: {}}
+  - {id: out, kind: sink, plugin: jsonl_sink, config: {path: "${state}/events.jsonl"}}
+edges:
+  - {from: cam, to: motion}
+  - {from: motion, to: out}
+"""
+#: An allowlisted third-party node whose constructor fails: the only way left for a node that
+#: validated to fail before the graph runs (paths that cannot be created are caught statically).
+BROKEN_PLUGIN = """\
+from schnitzel_stream.nodes.base import Node
+
+
+class Broken(Node):
+    def __init__(self, *, node_id, config=None):
+        raise RuntimeError("the device is gone")
+"""
+
+
 def test_a_node_that_fails_makes_the_case_an_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write(
-        tmp_path,
-        "cam.yaml",
-        """\
-        version: 2
-        nodes:
-          - {id: cam, kind: source, plugin: synthetic_camera, config: {frames: 3, realtime: false}}
-          - {id: motion, kind: node, plugin: motion_detector, config: {}}
-          - {id: out, kind: sink, plugin: jsonl_sink, config: {path: "${state}/events.jsonl"}}
-        edges:
-          - {from: cam, to: motion}
-          - {from: motion, to: out}
-        """,
-    )
-    (tmp_path / "a-file").write_text("not a directory")
+    write(tmp_path, "cam.yaml", CAMERA_GRAPH)
+    (tmp_path / "plugins").mkdir()
+    (tmp_path / "plugins" / "graphtest_broken_nodes.py").write_text(BROKEN_PLUGIN, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path / "plugins"))
     test = write(
         tmp_path,
         "t.test.yaml",
-        f"""\
+        """\
         version: 1
         graph: cam.yaml
+        env: {SCHNITZEL_STREAM_PLUGIN_ALLOWLIST: graphtest_broken_nodes}
         cases:
           - name: events into the detector
-            inputs: {{cam: [{{kind: event, payload: {{x: 1}}}}]}}
+            inputs: {cam: [{kind: event, payload: {x: 1}}]}
             capture: [out]
           - name: a sink that cannot start
             replace:
-              out: {{plugin: sqlite_queue_sink, config: {{path: "{(tmp_path / "a-file").as_posix()}/q.sqlite3"}}}}
+              out: {plugin: "graphtest_broken_nodes:Broken"}
         """,
     )
     code, report = run_json(str(test), capsys=capsys)
@@ -258,7 +270,26 @@ def test_a_node_that_fails_makes_the_case_an_error(
         )
     )
     assert (not_started["status"], not_started["ended"]) == ("error", "not-started")
-    assert "the graph could not start" in not_started["problems"][0]["message"]  # type: ignore[index]
+    message = not_started["problems"][0]["message"]  # type: ignore[index]
+    assert "the graph could not start: node 'out'" in message and "the device is gone" in message
+
+
+def test_a_replacement_whose_path_cannot_be_created_is_reported_in_the_test_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(tmp_path, "cam.yaml", CAMERA_GRAPH)
+    (tmp_path / "a-file").write_text("not a directory")
+    target = (tmp_path / "a-file" / "q.sqlite3").as_posix()
+    test = write(
+        tmp_path,
+        "t.test.yaml",
+        f"version: 1\ngraph: cam.yaml\ncases:\n  - name: a\n    replace:\n"
+        f'      out: {{plugin: sqlite_queue_sink, config: {{path: "{target}"}}}}\n',
+    )
+    assert main(["test", str(test)]) == 1
+    out, _ = capsys.readouterr()
+    assert f"{test}:6:" in out and "cases[0].replace.out.config.path: " in out
+    assert "invalid test file, no case ran" in out
 
 
 def test_the_network_is_reached_only_by_a_node_the_test_keeps(
