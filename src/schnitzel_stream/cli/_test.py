@@ -64,8 +64,8 @@ def register(subparsers: Any) -> None:
 
 
 def test_command(args: argparse.Namespace) -> int:
-    from schnitzel_stream.graphtest import RunOptions, render, run_tests
     from schnitzel_stream.colour import use_colour
+    from schnitzel_stream.graphtest import RunOptions, render, run_tests
 
     if args.paths and args.deployment:
         raise UsageError("give test PATHs or --deployment ROOT, not both", code="usage")
