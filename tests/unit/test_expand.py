@@ -154,6 +154,24 @@ def test_a_camera_list_that_no_node_uses_is_a_warning() -> None:
     assert [(p.code, p.severity, p.line) for p in found] == [("graph.cameras-unused", "warning", 2)]
 
 
+def test_a_camera_list_that_would_make_too_many_nodes_is_refused_without_expanding() -> None:
+    cameras = ", ".join(f"{{id: c{i}}}" for i in range(2000))
+    marked = "\n".join(
+        f"      - {{id: n{i}, kind: node, plugin: identity, each_camera: true}}" for i in range(100)
+    )
+    text = f"""\
+    version: 2
+    cameras: [{cameras}]
+    nodes:
+      - {{id: src, kind: source, plugin: static_source, config: {{packets: []}}}}
+{marked}
+    edges: []
+    """
+    found = [p for p in problems(text) if p.code == "graph.too-many-nodes"]
+    assert [(p.line, p.path) for p in found] == [(2, "cameras")]
+    assert "200001 nodes (2000 cameras x 100 marked nodes, plus 1)" in found[0].message
+
+
 def test_an_edge_may_name_one_camera_s_node() -> None:
     text = GRAPH + "  - {from: yard.motion, to: yard-only}\n"
     text = text.replace(

@@ -16,7 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from schnitzel_stream import __version__
-from schnitzel_stream.cli import _common, _doctor, _env_file, _paths, _queue, _run, _schema, _validate
+from schnitzel_stream.cli import _common, _doctor, _env_file, _paths, _queue, _run, _schema, _test, _validate
+from schnitzel_stream.cli._exit import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from schnitzel_stream.errors import (
     ConfigError,
     DeploymentError,
@@ -25,14 +26,9 @@ from schnitzel_stream.errors import (
     UsageError,
 )
 
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_USAGE = 2
-EXIT_CONFIG = 78  # EX_CONFIG: service files stop restart loops on this code
-
 Handler = Callable[[argparse.Namespace], int]
 
-_SUBCOMMANDS = (_validate, _run, _schema, _paths, _queue, _doctor)
+_SUBCOMMANDS = (_validate, _test, _run, _schema, _paths, _queue, _doctor)
 
 
 def build_parser() -> argparse.ArgumentParser:

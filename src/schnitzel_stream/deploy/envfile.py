@@ -15,6 +15,8 @@ The grammar is systemd's, line by line:
   are joined, and a quote inside an unquoted part is an ordinary character (as in systemd).
 
 Unlike systemd, values that continue on the next line are refused: a value is one line.
+Values that are not UTF-8 are kept byte for byte (Python's surrogate escapes), as systemd
+keeps them; names are ASCII.
 """
 
 from __future__ import annotations
@@ -81,20 +83,18 @@ def read_env_file(path: str | Path) -> EnvFile:
         return EnvFile(
             name, problems=(_problem(name, None, "env.unreadable", f"cannot read it: {exc.strerror}"),)
         )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        return EnvFile(name, problems=(_problem(name, line, "env.encoding", "the file is not valid UTF-8"),))
-    return parse_env_text(text, name)
+    # Bytes that are not UTF-8 pass through as surrogate escapes, as systemd passes them to the
+    # process: os.environ turns them back into the same bytes, and validate refuses such a value
+    # where a graph uses it (interp.encoding), with the graph's file and line.
+    return parse_env_text(data.decode("utf-8", "surrogateescape"), name)
 
 
 def parse_env_text(text: str, file: str) -> EnvFile:
     """Parse env file text that came from ``file`` (named in problems)."""
     entries: list[EnvEntry] = []
     problems: list[Problem] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip(" \t\r")
+    for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
+        line = raw.strip(" \t")
         if not line or line[0] in "#;":
             continue
         name, sep, rest = line.partition("=")
@@ -125,6 +125,10 @@ def parse_env_text(text: str, file: str) -> EnvFile:
         entries.append(EnvEntry(name, value, number))
     return EnvFile(file, tuple(entries), tuple(problems))
 
+
+#: systemd ends an env file line at LF or CR (and sh at LF); str.splitlines() would also end
+#: it at U+0085, U+2028, VT, FF and others, which both keep inside a value.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 _QUOTE_HINT = "quote the value like a shell single-quoted string: 'value' (write ' as '\"'\"')"
 

@@ -137,10 +137,12 @@ class Expansion:
         return finding
 
 
-def expand(document: SourceDocument) -> Expansion:
+def expand(document: SourceDocument, max_nodes: int) -> Expansion:
     """Expand the camera list of ``document``; the data unchanged when the graph has none.
 
-    With no valid camera, marked nodes have no copy at all (and a finding says why).
+    With no valid camera, marked nodes have no copy at all (and a finding says why). A list
+    that would make more than ``max_nodes`` nodes is not expanded: a small file could ask for
+    cameras times marked nodes in the millions.
     """
     data = document.data
     nodes = data.get("nodes")
@@ -171,6 +173,20 @@ def expand(document: SourceDocument) -> Expansion:
                 hint="list the cameras under 'cameras:', each like {id: front-door, url: rtsp://...}",
             )
         )
+    total = len(cameras) * len(marked) + len(nodes) - len(marked)
+    if total > max_nodes:
+        findings.append(
+            Finding(
+                "graph.too-many-nodes",
+                f"the camera list makes {total} nodes ({len(cameras)} cameras x {len(marked)} marked "
+                f"nodes, plus {len(nodes) - len(marked)}); one graph may have at most {max_nodes} "
+                "(the engine runs one thread per node)",
+                (CAMERAS_KEY,),
+                hint="split the cameras over several graphs, each run by its own service",
+                anchor="key",
+            )
+        )
+        return Expansion(data, findings)
     return _Expander(data, nodes, cameras, marked, findings).run()
 
 

@@ -71,38 +71,6 @@ class RunResult:
         return 1 if self.reason == "failed" else 0
 
 
-def _receives_frames(graph: Graph) -> set[str]:
-    """Ids of nodes that can receive ``frame`` packets (through pass-through nodes too)."""
-    produces: dict[str, set[str]] = {}
-    order = _topological(graph)
-    for node_id in order:
-        decl = graph.node(node_id)
-        incoming: set[str] = set()
-        for up in graph.upstream(node_id):
-            incoming |= produces.get(up, set())
-        out = set(decl.spec.produces)
-        if "*" in out:
-            out = (out - {"*"}) | incoming
-        produces[node_id] = out
-    return {n for n in order if any("frame" in produces.get(up, set()) for up in graph.upstream(n))}
-
-
-def _topological(graph: Graph) -> list[str]:
-    indegree = {decl.id: 0 for decl in graph.nodes}
-    for edge in graph.edges:
-        indegree[edge.dst] += 1
-    ready = [decl.id for decl in graph.nodes if indegree[decl.id] == 0]
-    order: list[str] = []
-    while ready:
-        node_id = ready.pop(0)
-        order.append(node_id)
-        for dst in graph.downstream(node_id):
-            indegree[dst] -= 1
-            if indegree[dst] == 0:
-                ready.append(dst)
-    return order
-
-
 def _is_live(runner: _Runner) -> bool:
     """A source is live when its instance says so (``live``), else when its spec does."""
     live = getattr(runner.node, "live", None)
@@ -137,6 +105,7 @@ class Engine(ChainDriver):
         notifier: Notifier | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
+        make_node: Callable[[NodeDecl], Node] = instantiate,
     ):
         """``clock`` (seconds, monotonic) drives ``duration``, the status line and the watchdog."""
         self.graph = graph
@@ -145,6 +114,8 @@ class Engine(ChainDriver):
         self.batch_size = self.options.batch_size
         self.tick_sec = self.options.tick
         self.notifier = notifier or Notifier.from_environ()
+        #: Builds each node from its declaration; graph tests put recorders in place of some nodes.
+        self._make_node = make_node
         #: Set (to a reason) from signal handlers; read by the supervising loop.
         self.stop_requested: str | None = None
         self._stopping = False
@@ -159,25 +130,24 @@ class Engine(ChainDriver):
 
     def _build(self) -> None:
         graph = self.graph
-        order = _topological(graph)
+        order = graph.order
         by_id: dict[str, _Runner] = {}
         try:
             for node_id in order:
                 decl = graph.node(node_id)
-                by_id[node_id] = _Runner(decl=decl, node=instantiate(decl), inbox=None)
+                by_id[node_id] = _Runner(decl=decl, node=self._make_node(decl), inbox=None)
         except BaseException:
             for runner in by_id.values():
                 self._close_node(runner)
             raise
         chains = _chains.plan(graph, order, by_id)
-        frame_nodes = _receives_frames(graph)
         for chain in chains:
             head = chain.head
             if head.is_source:
                 continue
             decl = head.decl
             capacity = decl.runtime.inbox_max or (
-                FRAME_INBOX_MAX if decl.id in frame_nodes else DEFAULT_INBOX_MAX
+                FRAME_INBOX_MAX if "frame" in graph.receives(decl.id) else DEFAULT_INBOX_MAX
             )
             live_fed = any(_is_live(by_id[up]) for up in graph.upstream(decl.id))
             default_policy: Overflow = "drop_oldest" if live_fed else "block"
