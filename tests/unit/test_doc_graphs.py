@@ -13,6 +13,7 @@ from schnitzel_stream.paths import resolve_paths
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = [ROOT / "README.md", ROOT / "docs" / "performance.md"]
 _BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
+_FROM_ENV = re.compile(r"_from_env: ([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def _graphs() -> list[tuple[str, str]]:
@@ -26,8 +27,10 @@ def _graphs() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("name", "text"), [pytest.param(n, t, id=n) for n, t in _graphs()])
 def test_a_documented_graph_is_valid(name: str, text: str, tmp_path: Path) -> None:
+    # The variables a graph names are set, as in the deployment's env file.
+    environ = {name: "rtsp://127.0.0.1:8554/cam" for name in _FROM_ENV.findall(text)}
     options = ValidateOptions(
-        environ={}, paths=resolve_paths(environ={"SCHNITZEL_STREAM_STATE_DIR": str(tmp_path)})
+        environ=environ, paths=resolve_paths(environ={"SCHNITZEL_STREAM_STATE_DIR": str(tmp_path)})
     )
     graph, report = validate_text(text, name, options)
     assert graph is not None, [f"{p.line}: {p.message}" for p in report.problems]
