@@ -80,6 +80,8 @@ class Tree:
 
 @dataclass(slots=True)
 class _Anchor:
+    """What an ``&anchor`` names: its value, path, recorded positions and size, for ``*alias`` to replay."""
+
     value: Any
     path: JsonPath
     values: tuple[int, int]
@@ -91,6 +93,8 @@ class _Anchor:
 
 @dataclass(slots=True)
 class _Frame:
+    """A mapping or sequence being built: where its positions start, and its pending key or merges."""
+
     path: JsonPath
     value: Any
     anchor: str | None
