@@ -52,24 +52,8 @@ RUNS = int(os.environ.get("BENCH_RUNS", "15"))
 CHILD_ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 CHILD_ENV["NO_COLOR"] = "1"
 
-SEVEN_NODES = """\
-version: 2
-nodes:
-  - {id: cam, kind: source, plugin: synthetic_camera, config: {width: 640, height: 360, fps: 15}}
-  - {id: motion, kind: node, plugin: motion_detector, config: {threshold: 25, min_area: 100}}
-  - {id: fan, kind: node, plugin: identity, config: {__runtime__: {inbox_max: 64}}}
-  - {id: file, kind: sink, plugin: jsonl_sink, config: {path: "${state}/events.jsonl", rotate_max_bytes: 1048576}}
-  - {id: console, kind: sink, plugin: print_sink, config: {prefix: "event: "}}
-  - {id: ticks, kind: source, plugin: static_source, config: {packets: [{kind: event, payload: {n: 1}}]}}
-  - {id: relay, kind: node, plugin: identity, config: {}}
-edges:
-  - {from: cam, to: motion}
-  - {from: motion, to: fan}
-  - {from: fan, to: file}
-  - {from: fan, to: console}
-  - {from: ticks, to: relay}
-  - {from: relay, to: file}
-"""
+#: Our 7-node graph (tests/unit/test_startup.py checks what validating it imports).
+SEVEN_NODES = (Path(__file__).resolve().parent / "graphs" / "seven_nodes.yaml").read_text(encoding="utf-8")
 
 
 #: Seven nodes in the design's own format, of plugins it ships; used when the checkout has no graph.

@@ -11,33 +11,14 @@ heavy imports inside its handler (see ``cli/__main__.py``).
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.probe import REPO, fresh_python
 
-#: A valid graph of seven built-in nodes (the one ``benchmarks/bench_validate.py`` times).
-SEVEN_NODES = """\
-version: 2
-nodes:
-  - {id: cam, kind: source, plugin: synthetic_camera, config: {width: 640, height: 360, fps: 15}}
-  - {id: motion, kind: node, plugin: motion_detector, config: {threshold: 25, min_area: 100}}
-  - {id: fan, kind: node, plugin: identity, config: {__runtime__: {inbox_max: 64}}}
-  - {id: file, kind: sink, plugin: jsonl_sink, config: {path: "${state}/events.jsonl"}}
-  - {id: console, kind: sink, plugin: print_sink, config: {prefix: "event: "}}
-  - {id: ticks, kind: source, plugin: static_source, config: {packets: [{kind: event, payload: {n: 1}}]}}
-  - {id: relay, kind: node, plugin: identity, config: {}}
-edges:
-  - {from: cam, to: motion}
-  - {from: motion, to: fan}
-  - {from: fan, to: file}
-  - {from: fan, to: console}
-  - {from: ticks, to: relay}
-  - {from: relay, to: file}
-"""
+#: A valid graph of seven built-in nodes: the one ``benchmarks/bench_validate.py`` times.
+SEVEN_NODES = (REPO / "benchmarks" / "graphs" / "seven_nodes.yaml").read_text(encoding="utf-8")
 
 #: Never needed to check a valid graph or to print help. ``socket`` and ``email`` are not in
 #: this list: jsonschema-rs's extension module imports them when it loads (see --help below).
@@ -93,14 +74,7 @@ names = {json.dumps(forbidden)}
 print(json.dumps(sorted(n for n in names if any(m == n or m.startswith(n + ".") for m in sys.modules))))
 sys.exit(status)
 """
-    result = subprocess.run(
-        [sys.executable, "-c", probe, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-        check=False,
-    )
+    result = fresh_python(probe, *args)
     last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else '["<no output>"]'
     return result.returncode, json.loads(last), result.stdout + result.stderr
 
@@ -159,13 +133,6 @@ made = sorted(
 print(made)
 sys.exit(status)
 """
-    result = subprocess.run(
-        [sys.executable, "-c", probe, "validate", str(seven)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-        check=False,
-    )
+    result = fresh_python(probe, "validate", str(seven))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
