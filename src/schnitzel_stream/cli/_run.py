@@ -8,17 +8,27 @@ so service files can stop restart loops on bad config.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream.cli import _common
 from schnitzel_stream.cli._exit import EXIT_CONFIG
 from schnitzel_stream.errors import SchnitzelError, UsageError
 
-log = logging.getLogger("schnitzel_stream.cli")
+if TYPE_CHECKING:
+    import logging
+
+
+def _logger() -> logging.Logger:
+    # logging (and the traceback module it imports) stays off the start-up path of --help and
+    # validate (tests/unit/test_startup.py): only a run logs.
+    import logging
+
+    return logging.getLogger("schnitzel_stream.cli")
+
+
 #: What ``--report-json`` without a PATH means (the design's bare flag).
 REPORT_JSON_AUTO = "${logs}/run-report.json"
 
@@ -101,6 +111,7 @@ def run_command(args: argparse.Namespace) -> int:
     from schnitzel_stream.graph.report_text import render_text
     from schnitzel_stream.graph.validate import ValidateOptions, validate_path, validate_text
 
+    log = _logger()
     paths = _common.paths_from_args(args)
     _configure_logging(args, str(paths.logs))
     # A node reads its *_from_env variables when it starts: an unset one is a located error now.
@@ -169,6 +180,7 @@ def _summarise(report: dict[str, Any]) -> None:
     """Say where the packets went: one line per sink, with its file or URL when it has one."""
     from schnitzel_stream.redact import mask_url
 
+    log = _logger()
     for node_id, node in report["nodes"].items():
         if node["kind"] == "source":
             continue
