@@ -3,18 +3,34 @@
 This is also the runtime contract ``python -m schnitzel_stream --graph GRAPH``. An invalid
 graph is refused with the same problems ``validate`` prints and exit code 78 (EX_CONFIG),
 so service files can stop restart loops on bad config.
+
+Once logging is set up, everything this command says goes through it: the invalid-graph
+report is one record per problem under ``--log-format json`` or journald, and errors that
+end the run are logged records too, so a JSON stream stays JSON to its last line.
+
+The exit code says whether the graph ran as configured, not whether every packet arrived:
+a sink whose ``on_failure`` policy drops packets did what it was told, and the run still
+exits 0 on a graceful stop. The summary's last line names every sink that did not deliver
+everything (and first those that delivered nothing); ``on_failure: error`` makes an
+undelivered packet stop the graph with exit 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream.cli import _common
-from schnitzel_stream.errors import SchnitzelError
+from schnitzel_stream.errors import Problem, SchnitzelError
+
+if TYPE_CHECKING:
+    from schnitzel_stream.paths import PathSet
+    from schnitzel_stream.runtime.inproc import Engine
+    from schnitzel_stream.runtime.metrics import MetricsServer
 
 EXIT_CONFIG = 78
 log = logging.getLogger("schnitzel_stream.cli")
@@ -50,6 +66,14 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         help="log a status line with every node's counters every S seconds (default 30; 0 = never)",
     )
     group.add_argument(
+        "--metrics-addr",
+        type=functools.partial(_common.host_port, allow_zero=True),
+        default=argparse.SUPPRESS,
+        metavar="HOST:PORT",
+        help="serve Prometheus metrics at /metrics and health at /healthz and /readyz "
+        "(a bare PORT listens on 127.0.0.1 only; name 0.0.0.0:PORT to listen on every interface)",
+    )
+    group.add_argument(
         "--stop-timeout",
         type=float,
         default=argparse.SUPPRESS,
@@ -71,7 +95,8 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run_command)
 
 
-def _configure_logging(args: argparse.Namespace, logs_dir: str) -> None:
+def _configure_logging(args: argparse.Namespace, logs_dir: str) -> bool:
+    """Set up logging; True when problems should be log records (JSON, or the journal)."""
     from schnitzel_stream.runtime import logs
 
     log_file = _common.opt(args, "log_file")
@@ -81,21 +106,35 @@ def _configure_logging(args: argparse.Namespace, logs_dir: str) -> None:
     elif log_file:
         target = Path(log_file)
     max_mb = getattr(args, "log_max_mb", None)
+    json_format = _common.opt(args, "log_format") == "json"
     logs.configure(
         level=_common.opt(args, "log_level", "info") or "info",
-        fmt="json" if _common.opt(args, "log_format") == "json" else "text",
+        fmt="json" if json_format else "text",
         file=target,
         max_bytes=int((max_mb or 10) * 1024 * 1024),
     )
+    return json_format or logs.journal_stream(sys.stderr)
 
 
 def run_command(args: argparse.Namespace) -> int:
     """Validate the graph, run it, and return the exit code."""
+    paths = _common.paths_from_args(args)
+    as_records = _configure_logging(args, str(paths.logs))
+    try:
+        return _run(args, paths, as_records)
+    except SchnitzelError as error:
+        # Logging is set up: say it through the logger, so JSON and journal lines stay whole.
+        from schnitzel_stream.cli.__main__ import exit_code_for
+
+        for problem in error.problems:
+            _log_problem(problem)
+        return exit_code_for(error, "run")
+
+
+def _run(args: argparse.Namespace, paths: PathSet, as_records: bool) -> int:
     from schnitzel_stream.graph import report as validate_report
     from schnitzel_stream.graph.validate import ValidateOptions, validate_path, validate_text
 
-    paths = _common.paths_from_args(args)
-    _configure_logging(args, str(paths.logs))
     options = ValidateOptions.from_environment(paths=paths)
     graph_path: str | None = getattr(args, "graph_path", None)
     if graph_path:
@@ -106,10 +145,15 @@ def run_command(args: argparse.Namespace) -> int:
         text = demo_graph().read_text(encoding="utf-8")
         graph, file_report = validate_text(text, f"<embedded demo {DEMO_GRAPH_NAME}>", options)
     if graph is None:
-        validate_report.render_text(validate_report.Report(files=(file_report,)), sys.stderr)
+        if as_records:
+            for problem in file_report.problems:
+                _log_problem(problem)
+            log.error("%s: invalid graph, not started", file_report.path)
+        else:
+            validate_report.render_text(validate_report.Report(files=(file_report,)), sys.stderr)
         return EXIT_CONFIG
     for problem in file_report.problems:  # warnings only: errors made the graph None
-        log.warning("%s", problem.one_line())
+        _log_problem(problem)
 
     from schnitzel_stream.runtime import report as run_report
     from schnitzel_stream.runtime import signals
@@ -124,6 +168,7 @@ def run_command(args: argparse.Namespace) -> int:
             drain_timeout=getattr(args, "stop_timeout", 3.0),
         ),
     )
+    server = _start_metrics(args, engine, graph.source_file)
     restore = signals.install(engine)
     report_path: str | None = getattr(args, "report_json", None)
     try:
@@ -134,23 +179,41 @@ def run_command(args: argparse.Namespace) -> int:
         raise
     finally:
         restore()
+        if server is not None:
+            server.close()
     if report_path:
         run_report.write(report_path, result.report)
-    _summarise(result.report)
+    for level, line in run_report.summary(result.report):
+        (log.warning if level == "warning" else log.info)("%s", line)
     if result.error is not None:
         for problem in result.error.problems:
-            log.error("%s", problem.one_line())
+            _log_problem(problem)
     return result.exit_code
 
 
-def _summarise(report: dict[str, Any]) -> None:
-    """Say where the packets went: one line per sink, with its file or URL when it has one."""
-    from schnitzel_stream.redact import mask_url
+def _start_metrics(args: argparse.Namespace, engine: Engine, graph_file: str | None) -> MetricsServer | None:
+    address: tuple[str, int] | None = getattr(args, "metrics_addr", None)
+    if address is None:
+        return None
+    from schnitzel_stream.runtime.metrics import MetricsServer
 
-    for node_id, node in report["nodes"].items():
-        if node["kind"] == "source":
-            continue
-        where = node.get("target")
-        if node["kind"] == "sink" or where:
-            suffix = f" -> {mask_url(where)}" if where else ""
-            log.info("%s (%s) received %d packets%s", node_id, node["plugin"], node["in"], suffix)
+    server = MetricsServer(engine, address, graph=graph_file)
+    server.start()
+    log.info("metrics at %s/metrics, health at /healthz and /readyz", server.url)
+    return server
+
+
+def _log_problem(problem: Problem) -> None:
+    """One problem as one log record; JSON lines carry its location as fields."""
+    fields = {
+        "code": problem.code,
+        "file": problem.file,
+        "line": problem.line,
+        "column": problem.column,
+        "path": problem.path or None,
+    }
+    extra = {"fields": {k: v for k, v in fields.items() if v is not None}}
+    if problem.severity == "warning":
+        log.warning("%s", problem.one_line(), extra=extra)
+    else:
+        log.error("%s", problem.one_line(), extra=extra)
