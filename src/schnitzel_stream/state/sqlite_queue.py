@@ -370,6 +370,7 @@ class SqliteQueue(QueueConnection):
             pending=pending,
             oldest_age_sec=max(0.0, time.time() - float(oldest[0])) if oldest else None,
             dead=dead,
+            disk_full_now=int(self._space.disk_full_now),
             **self._counts,
         )
 

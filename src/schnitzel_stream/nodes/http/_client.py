@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from schnitzel_stream import redact
+from schnitzel_stream.latency import LatencyHistogram
 from schnitzel_stream.nodes._retry import Backoff, RetryBudget
 from schnitzel_stream.nodes.http._config import HttpSinkSettings
 
@@ -131,6 +132,8 @@ class HttpClient:
         )
         self._budget = RetryBudget(settings.retry_budget_per_sec)
         self._failing_since: float | None = None
+        #: Time of each request, answer included (the ``request`` histogram of the sink).
+        self.request_latency = LatencyHistogram()
         self._session = requests.Session()
         # Our own loop retries; urllib3's must not multiply the attempts behind our back.
         adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
@@ -163,7 +166,9 @@ class HttpClient:
             # of new packets, each with one free attempt, would be a request storm of its own.
             if (attempts > 0 or self._failing_since is not None) and not self._spend_token():
                 return Delivery(False, attempts, "stopped before delivery", last.status, interrupted=True)
+            started = time.perf_counter_ns()
             last = self._send_once(body, headers)
+            self.request_latency.observe_ns(time.perf_counter_ns() - started)
             attempts += 1
             if last.ok:
                 self._mark_healthy()

@@ -37,6 +37,7 @@ from urllib.parse import quote
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import DeliveryError, Problem
+from schnitzel_stream.latency import LatencyHistogram
 from schnitzel_stream.nodes import _delivery
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
 from schnitzel_stream.nodes.http._config import SCHEMA, HttpSinkSettings, parse_settings
@@ -177,6 +178,9 @@ class HttpJsonSink(Node):
         with self._lock:
             buffered = len(self._buffer)
         return {**self._counters.as_dict(), "buffered": buffered}
+
+    def histograms(self) -> Mapping[str, LatencyHistogram]:
+        return {"request": self._client.request_latency}
 
     # -- internals ---------------------------------------------------------------------------
 
