@@ -99,6 +99,7 @@ def report_error(error: SchnitzelError, stream: TextIO) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    _common.json_usage_errors(parser, sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     try:
         _env_file.apply_env_file(args)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
 
 from schnitzel_stream.paths import SCOPES, PathSet, resolve_paths
 
@@ -98,3 +102,39 @@ def host_port(text: str, *, allow_zero: bool = False) -> tuple[str, int]:
             f"the port must be 1-65535{' (or 0: any free port)' if allow_zero else ''}, not {port}"
         )
     return (host or LOOPBACK, port)
+
+
+def json_usage_errors(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """With ``--log-format json`` on the command line, argparse's own usage errors (exit 2)
+    are one JSON line too, like every other line on stderr."""
+    wanted = any(
+        arg == "--log-format=json" or (arg == "--log-format" and nxt == "json")
+        for arg, nxt in zip(argv, [*argv[1:], ""], strict=True)
+    )
+    if not wanted:
+        return
+
+    def error(prog: str, message: str) -> NoReturn:
+        import logging
+
+        from schnitzel_stream.runtime.logs import JsonFormatter
+
+        record = logging.makeLogRecord(
+            {
+                "name": "schnitzel_stream.cli",
+                "levelno": logging.ERROR,
+                "levelname": "ERROR",
+                "msg": f"{prog}: {message}",
+                "fields": {"code": "usage"},
+            }
+        )
+        sys.stderr.write(JsonFormatter().format(record) + "\n")
+        sys.exit(2)
+
+    pending = [parser]
+    while pending:
+        current = pending.pop()
+        current.error = functools.partial(error, current.prog)  # type: ignore[method-assign]
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                pending.extend(action.choices.values())

@@ -1,4 +1,9 @@
-"""Stop signals: SIGTERM and SIGINT on POSIX; CTRL_BREAK (SIGBREAK) and CTRL_C on Windows.
+"""Stop signals: SIGTERM, SIGINT and SIGHUP on POSIX; CTRL_BREAK (SIGBREAK) and CTRL_C on Windows.
+
+SIGHUP (the terminal went away, or ``kill -HUP``, which many daemons read as "reload") is a
+graceful stop too: by default Python dies of it at once, without ``close()``, so a queue's
+group-commit buffer or a half-sent batch would be lost. There is no reload: a changed graph
+takes a restart (``systemctl restart``), which validates it first.
 
 The first signal asks for a graceful stop; the second exits at once. The handler only
 assigns an attribute and, for the second signal, writes with ``os.write`` and calls
@@ -24,7 +29,7 @@ def stop_signals(platform: str = sys.platform) -> tuple[str, ...]:
     """Names of the signals that stop the runtime on ``platform``."""
     if platform.startswith("win"):
         return ("SIGINT", "SIGTERM", "SIGBREAK")
-    return ("SIGINT", "SIGTERM")
+    return ("SIGINT", "SIGTERM", "SIGHUP")
 
 
 def install(target: Stoppable) -> Callable[[], None]:
