@@ -16,7 +16,18 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from schnitzel_stream import __version__
-from schnitzel_stream.cli import _common, _doctor, _env_file, _paths, _queue, _run, _schema, _validate
+from schnitzel_stream.cli import (
+    _common,
+    _doctor,
+    _env_file,
+    _graph,
+    _paths,
+    _queue,
+    _run,
+    _schema,
+    _top,
+    _validate,
+)
 from schnitzel_stream.errors import (
     ConfigError,
     DeploymentError,
@@ -32,7 +43,7 @@ EXIT_CONFIG = 78  # EX_CONFIG: service files stop restart loops on this code
 
 Handler = Callable[[argparse.Namespace], int]
 
-_SUBCOMMANDS = (_validate, _run, _schema, _paths, _queue, _doctor)
+_SUBCOMMANDS = (_validate, _run, _schema, _paths, _queue, _doctor, _graph, _top)
 
 
 def build_parser() -> argparse.ArgumentParser:
