@@ -412,13 +412,14 @@ class Engine:
             return Health(True, phase, "building the nodes")
         if phase != "running":
             return Health(False, phase, f"the graph is {phase}")
-        limit = self._hang_limit()
-        if now - self._supervised_at > limit:
-            return Health(
-                False, phase, f"the supervising loop has not run for {now - self._supervised_at:.0f}s"
-            )
         hung = self._hung_node(now)
-        return Health(hung is None, phase, hung or "")
+        if hung is not None:
+            return Health(False, phase, hung)
+        quiet = now - self._supervised_at
+        if quiet > self._hang_limit():
+            # The loop that pings the watchdog is stuck itself: systemd would see no ping either.
+            return Health(False, phase, f"the supervising loop has not run for {quiet:.0f}s")
+        return Health(True, phase)
 
     @property
     def uptime(self) -> float:
