@@ -110,7 +110,12 @@ def test_readiness_waits_for_live_sources_and_for_a_first_delivery() -> None:
     connected = node("cam", "rtsp_camera", "source", live=True, connected=1)
     assert not_ready([connected, queue, idle_sink]) == []
     failing = node("h", "http_sink", "node", n_in=3, kept=3)
-    assert not_ready([connected, failing]) == ["h received 3 packets and delivered none yet"]
+    assert not_ready([connected, failing]) == ["h has 3 packets and has delivered none yet"]
+    first_in_hand = NodeSnapshot(
+        node_id="h", plugin="http_sink", kind="node", n_in=0, n_out=0, dropped=0, errors=0, proc_ns=0,
+        inbox_depth=4, extra={}, busy=True,
+    )  # fmt: skip
+    assert not_ready([connected, first_in_hand]) == ["h has 5 packets and has delivered none yet"]
     recovered = node("h", "http_sink", "node", n_in=4, kept=3, sent=1)
     assert not_ready([connected, recovered]) == []
 

@@ -74,11 +74,6 @@ class Delivery:
     def pending(self) -> int:
         return max(0, self.received - self.delivered - self.dropped - self.kept - self.dead_lettered)
 
-    @property
-    def delivered_none(self) -> bool:
-        """It received packets and delivered none of them."""
-        return self.received > 0 and self.delivered == 0
-
     def as_dict(self) -> dict[str, int]:
         return {
             "received": self.received,
@@ -112,6 +107,8 @@ class NodeSnapshot:
     target: str | None = None
     inbox_capacity: int = 0
     live: bool = False
+    #: Inside ``process()`` (or between the packets of a batch) at the moment of the snapshot.
+    busy: bool = False
     processing: HistogramSnapshot = field(default_factory=HistogramSnapshot.empty)
     histograms: dict[str, HistogramSnapshot] = field(default_factory=dict)
 
@@ -172,8 +169,9 @@ def not_ready(nodes: list[NodeSnapshot]) -> list[str]:
 
     A source is ready once it produced a packet, once its counters say ``connected``, or at
     once when it is not live (a queue or a file: opening it was the connection, and it
-    succeeded when the graph started). A node that delivers somewhere is ready while it has
-    received nothing (idle) and once it delivered at least one packet.
+    succeeded when the graph started). A node that delivers somewhere is ready while it is
+    idle (nothing received, nothing waiting, nothing in hand) and once it delivered at least
+    one packet.
     """
     waiting: list[str] = []
     for node in nodes:
@@ -182,8 +180,11 @@ def not_ready(nodes: list[NodeSnapshot]) -> list[str]:
                 waiting.append(f"source {node.node_id} has not produced or connected yet")
             continue
         delivery = node.delivery
-        if delivery is not None and delivery.delivered_none:
-            waiting.append(f"{node.node_id} received {delivery.received} packets and delivered none yet")
+        if delivery is None or delivery.delivered:
+            continue
+        if delivery.received or node.inbox_depth or node.busy:
+            held = delivery.received + node.inbox_depth + (1 if node.busy else 0)
+            waiting.append(f"{node.node_id} has {held} packets and has delivered none yet")
     return waiting
 
 
@@ -255,6 +256,7 @@ def snapshot_of(runner: Runner, *, live: bool) -> NodeSnapshot:
         extra=extra,
         target=_target(decl.config),
         live=live,
+        busy=bool(getattr(runner, "busy", False)),
         processing=HistogramSnapshot(tuple(runner.hist), runner.proc_ns),
         histograms=own,
     )
