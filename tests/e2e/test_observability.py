@@ -114,7 +114,8 @@ def test_metrics_health_and_readiness_of_a_running_graph(tmp_path: Path, port: i
             proc,
         )
         samples = _metrics(port)
-        assert _value(samples, "schnitzel_stream_node_packets_out_total", node="cam", kind="source") > 0
+        assert _value(samples, "schnitzel_stream_node_packets_out_total", node="cam") > 0
+        assert _value(samples, "schnitzel_stream_node_info", node="cam", kind="source") == 1
         assert _value(samples, "schnitzel_stream_node_inbox_capacity", node="motion") == 8
         assert _value(samples, "schnitzel_stream_node_processing_seconds_count", node="motion") > 0
         assert _value(samples, "schnitzel_stream_sink_packets_total", node="events", outcome="delivered") > 0

@@ -259,8 +259,12 @@ def test_prometheus_scrapes_the_graph_and_answers_for_its_series(prometheus: str
     assert up["metric"]["job"] == "schnitzel"
     frames = _eventually(prometheus, f'rate({P}camera_frames_total{{node="door"}}[5s]) > 0')
     assert frames and 5 < float(frames[0]["value"][1]) < 40  # a 15 fps camera
-    out = _eventually(prometheus, f'{P}node_packets_out_total{{node="cam",kind="source"}} > 0')
-    assert out[0]["metric"]["plugin"] == "synthetic_camera"
+    # The documented join: plugin and kind come from node_info.
+    out = _eventually(
+        prometheus,
+        f'{P}node_packets_out_total{{node="cam"}} * on (node) group_left (plugin, kind) {P}node_info > 0',
+    )
+    assert (out[0]["metric"]["plugin"], out[0]["metric"]["kind"]) == ("synthetic_camera", "source")
     depth = _eventually(prometheus, f"{P}queue_depth")
     assert {series["metric"]["node"] for series in depth} == {"enqueue", "dequeue", "ack"}
     delivered = _eventually(prometheus, f'{P}sink_packets_total{{node="backend",outcome="delivered"}} > 0')

@@ -110,8 +110,10 @@ def view(prev: Scrape | None, cur: Scrape) -> TopView:
     """The rows of one screen; rates need ``prev`` (the scrape one interval earlier)."""
     rows: list[NodeRow] = []
     notes: dict[str, list[str]] = {}
+    info = {labels.get("node", "?"): labels for labels, _ in cur.series(_P + "node_info")}
     for labels, _ in cur.series(_P + "node_packets_out_total"):
-        node, plugin, kind = labels.get("node", "?"), labels.get("plugin", "?"), labels.get("kind", "?")
+        node = labels.get("node", "?")
+        plugin, kind = info.get(node, {}).get("plugin", "?"), info.get(node, {}).get("kind", "?")
         has_inbox = kind != "source"
         rows.append(
             NodeRow(

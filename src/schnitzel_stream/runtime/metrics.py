@@ -1,7 +1,7 @@
 """``run --metrics-addr``: Prometheus metrics, ``/healthz`` and ``/readyz`` over HTTP.
 
-- ``GET /metrics``: the exposition (:mod:`._exposition`), Prometheus text or OpenMetrics
-  as the scraper's ``Accept`` header asks; built from the engine's snapshots at scrape time.
+- ``GET /metrics``: the exposition (:mod:`._exposition`, Prometheus text format 0.0.4,
+  which every scraper accepts), written from the engine's snapshots at scrape time.
 - ``GET /healthz``: 200 while the process is alive in the watchdog's sense (the supervising
   loop runs and no node has been inside ``process()`` longer than the hang limit), else 503.
   The same judgement sends or withholds systemd's ``WATCHDOG=1`` (``Engine.health``).
@@ -9,12 +9,12 @@
   delivers somewhere delivered at least one packet or received none yet; 503 before, while
   stopping, and when not alive. Install scripts can wait for it after an upgrade.
 
-Both health bodies are one JSON object (``{"status": "ok", ...}``). The server runs on its own
-daemon threads; a request never takes a lock the data path holds, except the durable
-queue's own lock for its ``stats()`` (as the status line does).
-
-This module imports prometheus_client: only ``run --metrics-addr`` imports it, never
-``validate`` or ``--help``.
+Both health bodies are one JSON object (``{"status": "ok", ...}``). One daemon thread serves
+the requests one after another: a thread per request costs more GIL hand-offs than the
+scrape itself while the engine's threads are busy (see benchmarks/bench_metrics.py), and a
+client that sends nothing is cut off after a few seconds. A request never takes a lock the
+data path holds, except the durable queue's own lock for its ``stats()`` (as the status
+line does). Only ``run --metrics-addr`` imports this module, never ``validate`` or ``--help``.
 """
 
 from __future__ import annotations
@@ -25,27 +25,23 @@ import logging
 import socket
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
-from prometheus_client.exposition import choose_encoder
-from prometheus_client.registry import CollectorRegistry
-
 from schnitzel_stream.errors import ConfigError, Problem, SchnitzelError
-from schnitzel_stream.runtime._exposition import EngineView, GraphCollector
+from schnitzel_stream.runtime._exposition import CONTENT_TYPE, EngineView, exposition
 from schnitzel_stream.runtime.snapshot import readiness
 
 __all__ = ["MetricsServer"]
 
 log = logging.getLogger("schnitzel_stream.runtime.metrics")
 
-#: A client that sends nothing for this long is disconnected (a stuck client holds one thread).
-_REQUEST_TIMEOUT_SEC = 10.0
+#: A client that sends nothing for this long is disconnected (requests are served one at a time).
+_REQUEST_TIMEOUT_SEC = 5.0
 _PATHS = ("/metrics", "/healthz", "/readyz")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(HTTPServer):
     # Never SO_REUSEADDR on Windows (it lets a second process take the port); POSIX only
     # allows rebinding a port in TIME_WAIT, which a restart needs.
     allow_reuse_address = not hasattr(socket, "SO_EXCLUSIVEADDRUSE")
@@ -74,13 +70,12 @@ class _Handler(BaseHTTPRequestHandler):
         owner = self.server.owner
         if path == "/metrics":
             try:
-                encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-                body = encoder(owner.registry)
+                body = exposition(owner.engine, graph=owner.graph)
             except Exception as exc:  # noqa: BLE001 - a broken scrape must never stop the graph
                 log.error("metrics: building the exposition failed: %s: %s", type(exc).__name__, exc)
                 self._send(HTTPStatus.INTERNAL_SERVER_ERROR, b"exposition failed\n", "text/plain", head)
                 return
-            self._send(HTTPStatus.OK, body, content_type, head)
+            self._send(HTTPStatus.OK, body, CONTENT_TYPE, head)
         elif path == "/healthz":
             health = owner.engine.health()
             status = "ok" if health.alive else "unhealthy"
@@ -122,8 +117,7 @@ class MetricsServer:
     def __init__(self, engine: EngineView, address: tuple[str, int], *, graph: str | None = None) -> None:
         self.engine = engine
         self.address = address
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(GraphCollector(engine, graph=graph))
+        self.graph = graph
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 

@@ -1,0 +1,172 @@
+"""Metrics cost (issue #14): the engine's throughput with ``--metrics-addr`` against without,
+side by side, and how fast a scrape of a 10-node graph answers.
+
+- throughput: ``static_source -> identity -> identity -> identity (sink)``, 400,000 packets per
+  run, metrics off and on alternately in fresh processes; with metrics on, a separate process
+  scrapes ``/metrics`` every second (Prometheus scrapes every 15 s by default: this is 15 times
+  as often). Target: on >= 97 % of off.
+- scrape time: ``static_source -> identity x8 -> identity (sink)`` (10 nodes) with metrics on,
+  200 scrapes from another process, while the graph runs at full speed and while it is paced
+  (1,000 packets/s, a camera's load). Target: <= 20 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import ROOT, figure, heading
+
+sys.path.insert(0, str(ROOT))
+from tests.support.net import free_port, wait_for_port  # noqa: E402
+
+PAIRS = 5
+PACKETS = (
+    "[{kind: event, source_id: bench, payload: {n: 1}}, {kind: event, source_id: bench, payload: {n: 2}},"
+    " {kind: event, source_id: bench, payload: {n: 3}}, {kind: event, source_id: bench, payload: {n: 4}}]"
+)
+
+
+def chain(identities: int, repeat: int, interval: float = 0.0) -> str:
+    ids = [f"i{n}" for n in range(identities)]
+    pace = f", interval: {interval}" if interval else ""
+    lines = [
+        "version: 2",
+        "nodes:",
+        f"  - {{id: src, kind: source, plugin: static_source, config: {{repeat: {repeat}{pace}, packets: {PACKETS}}}}}",
+    ]
+    lines += [
+        f"  - {{id: {i}, kind: {'sink' if n == len(ids) - 1 else 'node'}, plugin: identity}}"
+        for n, i in enumerate(ids)
+    ]
+    lines.append("edges:")
+    previous = "src"
+    for i in ids:
+        lines.append(f"  - {{from: {previous}, to: {i}}}")
+        previous = i
+    return "\n".join(lines) + "\n"
+
+
+RUNNER = textwrap.dedent(
+    """
+    import json, sys, time
+    from schnitzel_stream.graph.validate import ValidateOptions, load_graph
+    from schnitzel_stream.runtime.inproc import Engine, EngineOptions
+    from schnitzel_stream.runtime.sdnotify import Notifier
+
+    graph = load_graph(sys.argv[1], ValidateOptions.from_environment())
+    engine = Engine(graph, EngineOptions(status_interval=0), notifier=Notifier(None))
+    server = None
+    if sys.argv[2] != "0":
+        from schnitzel_stream.runtime.metrics import MetricsServer
+        server = MetricsServer(engine, ("127.0.0.1", int(sys.argv[2])))
+        server.start()
+    print("READY", flush=True)
+    started = time.perf_counter()
+    result = engine.run()
+    elapsed = time.perf_counter() - started
+    if server is not None:
+        server.close()
+    sink = [n for n in result.report["nodes"].values() if n["kind"] == "sink"][0]
+    print(json.dumps({"elapsed": elapsed, "packets": sink["in"], "reason": result.reason}))
+    """
+)
+
+SCRAPER = textwrap.dedent(
+    """
+    import sys, time, urllib.request
+    url, every = sys.argv[1], float(sys.argv[2])
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    while True:
+        try:
+            opener.open(url, timeout=5).read()
+        except OSError:
+            pass
+        time.sleep(every)
+    """
+)
+
+
+def throughput(graph: Path, metrics: bool) -> float:
+    port = free_port() if metrics else 0
+    engine = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, str(graph), str(port)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    assert engine.stdout is not None
+    assert engine.stdout.readline().strip() == "READY"
+    scraper = None
+    if metrics:
+        scraper = subprocess.Popen([sys.executable, "-c", SCRAPER, f"http://127.0.0.1:{port}/metrics", "1.0"])
+    try:
+        out, _ = engine.communicate(timeout=600)
+    finally:
+        if scraper is not None:
+            scraper.kill()
+            scraper.wait()
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["reason"] == "completed" and result["packets"] == 400_000, result
+    return float(result["packets"]) / float(result["elapsed"])
+
+
+def scrape_times(graph: Path, count: int) -> list[float]:
+    port = free_port()
+    engine = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, str(graph), str(port)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        wait_for_port(port, timeout=30)
+        time.sleep(1.0)  # let the graph reach its pace
+        samples = []
+        for _ in range(count):
+            started = time.perf_counter()
+            body = opener.open(url, timeout=10).read()
+            samples.append((time.perf_counter() - started) * 1000)
+            assert b"schnitzel_stream_node_packets_in_total" in body
+            time.sleep(0.02)
+        return samples
+    finally:
+        engine.kill()
+        engine.wait()
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        heading("metrics: static_source -> identity x3, 400,000 packets, metrics off and on side by side")
+        graph = work / "identity3.yaml"
+        graph.write_text(chain(3, 100_000), encoding="utf-8")
+        off: list[float] = []
+        on: list[float] = []
+        for _ in range(PAIRS):
+            off.append(throughput(graph, metrics=False))
+            on.append(throughput(graph, metrics=True))
+        figure("metrics off (best of 5)", max(off), "packets/s")
+        figure("metrics on, scraped every second (best of 5)", max(on), "packets/s")
+        figure("on / off, best of 5", 100 * max(on) / max(off), "%", ">= 97")
+        figure("on / off, median of 5", 100 * statistics.median(on) / statistics.median(off), "%", ">= 97")
+
+        heading("metrics: scrape of a 10-node graph (static_source -> identity x9), 200 scrapes")
+        busy = work / "chain10.yaml"
+        busy.write_text(chain(9, 10_000_000), encoding="utf-8")
+        paced = work / "chain10-paced.yaml"
+        paced.write_text(chain(9, 10_000_000, interval=0.001), encoding="utf-8")
+        for name, path in (("at full speed", busy), ("paced, 1,000 packets/s", paced)):
+            times = sorted(scrape_times(path, 200))
+            figure(f"scrape, graph {name}: median", statistics.median(times), "ms", "<= 20")
+            figure(f"scrape, graph {name}: 95th percentile", times[int(len(times) * 0.95) - 1], "ms")
+            figure(f"scrape, graph {name}: max", times[-1], "ms")
+
+
+if __name__ == "__main__":
+    main()
