@@ -9,10 +9,7 @@ are in tests/integration/test_service_signals.py.
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -22,6 +19,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.e2e.test_run_cli import _endless_graph, cli
 from tests.support.http_backend import running_backend
 from tests.support.net import free_port
 from tests.support.proc import CliProcess, start_cli
@@ -29,38 +27,15 @@ from tests.support.proc import CliProcess, start_cli
 REPO = Path(__file__).resolve().parents[2]
 ENV = {"NO_COLOR": "1", "PYTHONPATH": str(REPO)}
 
-CAMERA = """
-  - id: cam
-    kind: source
-    plugin: synthetic_camera
-    config:
-      width: 320
-      height: 180
-      fps: 30
-      frames: 0
-      realtime: true
-      loop: 40
-      objects: [{id: box, x: 0, y: 60, w: 40, h: 40, dx: 6, dy: 0, enter: 1, exit: 40, color: [0, 0, 255]}]
-  - {id: motion, kind: node, plugin: motion_detector}
-"""
 
-
-def _graph(tmp_path: Path, sinks: str, edges: str, name: str = "g.yaml") -> Path:
-    path = tmp_path / name
-    path.write_text(
-        f"version: 2\nplugins: {{allow: [tests.support]}}\nnodes:{CAMERA}{sinks}\nedges:\n"
-        f"  - {{from: cam, to: motion}}\n{edges}",
-        encoding="utf-8",
-    )
-    return path
+def _graph(tmp_path: Path, sink: str) -> Path:
+    """The paced camera and motion detector into ``sink`` (a node entry whose id is the sink's)."""
+    sink_id = sink.split("id:", 1)[1].split(",", 1)[0].strip()
+    return _endless_graph(tmp_path, sink_id, sink)
 
 
 def _jsonl_graph(tmp_path: Path) -> Path:
-    return _graph(
-        tmp_path,
-        '  - {id: events, kind: sink, plugin: jsonl_sink, config: {path: "${state}/events.jsonl"}}',
-        "  - {from: motion, to: events}\n",
-    )
+    return _endless_graph(tmp_path)
 
 
 def _get(url: str, method: str = "GET") -> tuple[int, bytes, dict[str, str]]:
@@ -137,14 +112,8 @@ def test_metrics_health_and_readiness_of_a_running_graph(tmp_path: Path, port: i
 
 def test_readyz_waits_until_a_sink_has_delivered(tmp_path: Path, port: int) -> None:
     with running_backend(weights={"503": 1.0}, retry_after=0.1) as backend:
-        graph = _graph(
-            tmp_path,
-            f"""  - id: backend
-    kind: sink
-    plugin: http_sink
-    config: {{url: "{backend.url}", retry_max_attempts: 0, retry_backoff_sec: 0.05, retry_backoff_max_sec: 0.2}}""",
-            "  - {from: motion, to: backend}\n",
-        )
+        config = f'url: "{backend.url}", retry_max_attempts: 0, retry_backoff_sec: 0.05, retry_backoff_max_sec: 0.2'
+        graph = _graph(tmp_path, f"{{id: backend, kind: sink, plugin: http_sink, config: {{{config}}}}}")
         args = ("run", str(graph), "--state-dir", str(tmp_path), "--metrics-addr", str(port))
         with _start(tmp_path, *args) as proc:
             proc.wait_for_stderr("metrics at", timeout=30)
@@ -172,20 +141,6 @@ def test_readyz_waits_until_a_sink_has_delivered(tmp_path: Path, port: int) -> N
             assert proc.stop().returncode == 0
 
 
-def _cli(
-    *args: str, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "schnitzel_stream", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **ENV, **(env or {})},
-        cwd=REPO,
-        check=False,
-    )
-
-
 def test_a_sink_that_dropped_everything_says_so_in_the_last_line(tmp_path: Path) -> None:
     with running_backend(weights={"422": 1.0}) as backend:
         graph = tmp_path / "drop.yaml"
@@ -203,7 +158,7 @@ edges:
             encoding="utf-8",
         )
         report = tmp_path / "report.json"
-        done = _cli("run", str(graph), "--report-json", str(report))
+        done = cli("run", str(graph), "--report-json", str(report))
     assert done.returncode == 0, done.stderr  # the policy said drop: not a failure of the process
     last = done.stderr.strip().splitlines()[-1]
     assert "WARNING" in last and "h (http_sink) delivered none of its 23 packets (23 dropped)" in last
@@ -225,7 +180,7 @@ def test_an_invalid_graph_under_json_logs_is_json_to_the_last_line(tmp_path: Pat
         "version: 2\nnodes:\n  - {id: cam, kind: source, plugin: synthetic_camera, config: {width: wide}}\n",
         encoding="utf-8",
     )
-    done = _cli("run", str(graph), "--log-format", "json")
+    done = cli("run", str(graph), "--log-format", "json")
     assert done.returncode == 78
     records = [json.loads(line) for line in done.stderr.splitlines()]
     problem = next(r for r in records if "width" in r["message"])
@@ -235,14 +190,14 @@ def test_an_invalid_graph_under_json_logs_is_json_to_the_last_line(tmp_path: Pat
 
 
 def test_usage_errors_and_failures_after_start_are_json_too(tmp_path: Path, port: int) -> None:
-    usage = _cli("run", "--log-format", "json", "--max-events", "many")
+    usage = cli("run", "--log-format", "json", "--max-events", "many")
     assert usage.returncode == 2
     (record,) = [json.loads(line) for line in usage.stderr.splitlines()]
     assert "--max-events" in record["message"] and record["code"] == "usage"
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", port))
         taken.listen()
-        in_use = _cli("run", str(_jsonl_graph(tmp_path)), "--metrics-addr", str(port), "--log-format", "json")
+        in_use = cli("run", str(_jsonl_graph(tmp_path)), "--metrics-addr", str(port), "--log-format", "json")
     assert in_use.returncode == 1  # maybe the old process is still stopping: a restart may succeed
     records = [json.loads(line) for line in in_use.stderr.splitlines()]
     assert records[-1]["code"] == "metrics.address-in-use" and f"127.0.0.1:{port}" in records[-1]["message"]
@@ -258,7 +213,7 @@ def test_usage_errors_and_failures_after_start_are_json_too(tmp_path: Path, port
     ],
 )
 def test_unusable_metrics_addresses(tmp_path: Path, address: str, code: int, text: str) -> None:
-    done = _cli("run", str(_jsonl_graph(tmp_path)), "--metrics-addr", address, "--max-events", "1")
+    done = cli("run", str(_jsonl_graph(tmp_path)), "--metrics-addr", address, "--max-events", "1")
     assert done.returncode == code, done.stderr
     assert text in done.stderr
     assert "Traceback" not in done.stderr
@@ -275,7 +230,7 @@ def test_top_shows_the_running_graph_and_fails_clearly_without_one(tmp_path: Pat
             lambda: _value(_metrics(port), "schnitzel_stream_node_packets_out_total", node="cam") > 0,
             proc,
         )
-        done = _cli("top", "--addr", f"127.0.0.1:{port}", "--interval", "0.5", timeout=30)
+        done = cli("top", "--addr", f"127.0.0.1:{port}", "--interval", "0.5", timeout=30)
         assert proc.stop().returncode == 0
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -285,21 +240,21 @@ def test_top_shows_the_running_graph_and_fails_clearly_without_one(tmp_path: Pat
     out_rate = float(rows["node=cam"].split("out/s=")[1].split()[0].replace(",", ""))
     assert out_rate > 0
     assert "inbox=" in rows["node=motion"] and "delivered" in rows["node=events"]
-    gone = _cli("top", "--addr", f"127.0.0.1:{port}", timeout=30)
+    gone = cli("top", "--addr", f"127.0.0.1:{port}", timeout=30)
     assert gone.returncode == 1
     assert gone.stderr.count("\n") == 1 and "cannot read" in gone.stderr and "--metrics-addr" in gone.stderr
 
 
 def test_graph_prints_mermaid_and_dot(tmp_path: Path) -> None:
     durable = REPO / "ops" / "graphs" / "synthetic_to_http_durable.yaml"
-    mermaid = _cli("graph", str(durable), "--state-dir", str(tmp_path))
+    mermaid = cli("graph", str(durable), "--state-dir", str(tmp_path))
     assert mermaid.returncode == 0, mermaid.stderr
     assert mermaid.stdout.startswith("flowchart LR\n") and "-.->|lease|" in mermaid.stdout
     out = tmp_path / "g.dot"
-    dot = _cli("graph", str(durable), "--format", "dot", "--output", str(out), "--state-dir", str(tmp_path))
+    dot = cli("graph", str(durable), "--format", "dot", "--output", str(out), "--state-dir", str(tmp_path))
     assert dot.returncode == 0 and dot.stdout == ""
     assert out.read_text(encoding="utf-8").startswith("digraph schnitzel_stream {")
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 2\nnodes: 5\n", encoding="utf-8")
-    invalid = _cli("graph", str(bad))
+    invalid = cli("graph", str(bad))
     assert invalid.returncode == 1 and "bad.yaml" in invalid.stderr and invalid.stdout == ""

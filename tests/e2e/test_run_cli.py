@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from tests.support.graphs import paced_camera
 from tests.support.proc import CliProcess, start_cli
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -52,19 +53,7 @@ def _endless_graph(tmp_path: Path, sink_id: str = "events", sink: str = JSONL_SI
 version: 2
 plugins: {{allow: [tests.support]}}
 nodes:
-  - id: cam
-    kind: source
-    plugin: synthetic_camera
-    config:
-      width: 320
-      height: 180
-      fps: 30
-      frames: 0
-      realtime: true
-      loop: 40
-      objects: [{{id: box, x: 0, y: 60, w: 40, h: 40, dx: 6, dy: 0, enter: 1, exit: 40, color: [0, 0, 255]}}]
-  - {{id: motion, kind: node, plugin: motion_detector}}
-  - {sink}
+{paced_camera()}  - {sink}
 edges:
   - {{from: cam, to: motion}}
   - {{from: motion, to: {sink_id}}}

@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.test_observability import ENV, REPO, _get, _metrics, _value
+from tests.support.graphs import paced_camera
 from tests.support.http_backend import running_backend
 from tests.support.mqtt import running_mosquitto
 from tests.support.net import free_port, wait_for_port
@@ -49,19 +50,7 @@ class LiveGraph:
 
 GRAPH = """version: 2
 nodes:
-  - id: cam
-    kind: source
-    plugin: synthetic_camera
-    config:
-      width: 320
-      height: 180
-      fps: 15
-      frames: 0
-      realtime: true
-      loop: 40
-      objects: [{{id: box, x: 0, y: 60, w: 40, h: 40, dx: 6, dy: 0, enter: 1, exit: 40, color: [0, 0, 255]}}]
-  - {{id: motion, kind: node, plugin: motion_detector}}
-  - {{id: enqueue, kind: sink, plugin: sqlite_queue_sink, config: {{path: "{queue}"}}}}
+{camera_nodes}  - {{id: enqueue, kind: sink, plugin: sqlite_queue_sink, config: {{path: "{queue}"}}}}
   - {{id: dequeue, kind: source, plugin: sqlite_queue_source, config: {{path: "{queue}", follow: true}}}}
   - {{id: backend, kind: node, plugin: http_sink, config: {{url: "{backend}", forward: true}}}}
   - {{id: ack, kind: sink, plugin: sqlite_queue_ack, config: {{path: "{queue}"}}}}
@@ -88,7 +77,11 @@ def live_graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGraph]:
             graph = root / "graph.yaml"
             graph.write_text(
                 GRAPH.format(
-                    queue=queue.as_posix(), backend=backend.url, camera=camera.url, broker=broker.url
+                    camera_nodes=paced_camera(fps=15),
+                    queue=queue.as_posix(),
+                    backend=backend.url,
+                    camera=camera.url,
+                    broker=broker.url,
                 ),
                 encoding="utf-8",
             )

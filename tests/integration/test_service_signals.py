@@ -34,11 +34,7 @@ def test_healthz_and_the_watchdog_agree_on_a_hung_node(tmp_path: Path) -> None:
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as manager:
         manager.bind(str(notify))
         manager.settimeout(0.2)
-        graph = _graph(
-            tmp_path,
-            "  - {id: stuck, kind: sink, plugin: 'tests.support.nodes:Hang', config: {}}",
-            "  - {from: motion, to: stuck}\n",
-        )
+        graph = _graph(tmp_path, "{id: stuck, kind: sink, plugin: 'tests.support.nodes:Hang', config: {}}")
         env = {"NOTIFY_SOCKET": str(notify), "WATCHDOG_USEC": "1000000"}
         args = (
             "run",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import itertools
 import os
 import sys
 from collections.abc import Sequence
@@ -107,9 +108,9 @@ def host_port(text: str, *, allow_zero: bool = False) -> tuple[str, int]:
 def json_usage_errors(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
     """With ``--log-format json`` on the command line, argparse's own usage errors (exit 2)
     are one JSON line too, like every other line on stderr."""
-    wanted = any(
-        arg == "--log-format=json" or (arg == "--log-format" and nxt == "json")
-        for arg, nxt in zip(argv, [*argv[1:], ""], strict=True)
+    args = list(argv)
+    wanted = "--log-format=json" in args or any(
+        arg == "--log-format" and nxt == "json" for arg, nxt in itertools.pairwise(args)
     )
     if not wanted:
         return

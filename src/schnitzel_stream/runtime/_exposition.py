@@ -198,23 +198,19 @@ class _Text:
     def __init__(self) -> None:
         self._families: dict[str, list[str]] = {}
 
-    def add(self, name: str, kind: Kind, help: str, labels: str, value: float) -> None:
-        """One sample of family ``name`` (full name, ``_total`` included); ``labels`` is ready text."""
+    def _family(self, name: str, kind: Kind, help: str) -> list[str]:
         lines = self._families.get(name)
         if lines is None:
             lines = self._families[name] = [f"# HELP {PREFIX}{name} {help}\n# TYPE {PREFIX}{name} {kind}\n"]
-        lines.append(
-            f"{PREFIX}{name}{{{labels}}} {_number(value)}\n"
-            if labels
-            else f"{PREFIX}{name} {_number(value)}\n"
-        )
+        return lines
+
+    def add(self, name: str, kind: Kind, help: str, labels: str, value: float) -> None:
+        """One sample of family ``name`` (full name, ``_total`` included); ``labels`` is ready text."""
+        sample = f"{PREFIX}{name}{{{labels}}}" if labels else f"{PREFIX}{name}"
+        self._family(name, kind, help).append(f"{sample} {_number(value)}\n")
 
     def histogram(self, name: str, help: str, labels: str, histogram: HistogramSnapshot) -> None:
-        lines = self._families.get(name)
-        if lines is None:
-            lines = self._families[name] = [
-                f"# HELP {PREFIX}{name} {help}\n# TYPE {PREFIX}{name} histogram\n"
-            ]
+        lines = self._family(name, "histogram", help)
         total = 0
         for le, count in histogram.cumulative():
             bound = "+Inf" if math.isinf(le) else repr(le)
