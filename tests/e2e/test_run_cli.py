@@ -259,7 +259,8 @@ def test_help_does_not_import_heavy_modules() -> None:
         "import sys\n"
         "from schnitzel_stream.cli.__main__ import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('cv2', 'numpy', 'requests', 'paho') if m in sys.modules))"
+        "print(sorted(m for m in ('cv2', 'numpy', 'requests', 'paho', 'prometheus_client', "
+        "'schnitzel_stream.runtime.metrics') if m in sys.modules))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
