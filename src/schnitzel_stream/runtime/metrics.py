@@ -39,6 +39,8 @@ log = logging.getLogger("schnitzel_stream.runtime.metrics")
 #: A client that sends nothing for this long is disconnected (requests are served one at a time).
 _REQUEST_TIMEOUT_SEC = 5.0
 _PATHS = ("/metrics", "/healthz", "/readyz")
+#: "Address already in use": POSIX errno, and Winsock's code on Windows.
+_IN_USE = frozenset(code for code in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", None)) if code)
 
 
 class _Server(HTTPServer):
@@ -139,7 +141,7 @@ class MetricsServer:
             self._server = _Server((str(sockaddr[0]), int(sockaddr[1])), family, self)
         except OSError as exc:
             reason = exc.strerror or str(exc)
-            if exc.errno == errno.EADDRINUSE:
+            if exc.errno in _IN_USE:
                 # Maybe the previous process is still stopping: a restart may succeed, so not 78.
                 raise SchnitzelError(
                     Problem(
