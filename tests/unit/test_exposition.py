@@ -217,3 +217,34 @@ def test_health_fails_when_the_supervising_loop_stops_running() -> None:
     finally:
         engine.stop_requested = "test"
         thread.join(10)
+
+
+def test_the_server_answers_and_leaves_the_switch_interval_as_it_was() -> None:
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from schnitzel_stream.runtime.metrics import MetricsServer
+
+    before = sys.getswitchinterval()
+    view = Fixed(
+        [_snapshot("cam", "rtsp_camera", "source", live=True)], Health(False, "running", "node 'x' hangs")
+    )
+    server = MetricsServer(view, ("127.0.0.1", 0))
+    server.start()
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"{server.url}/metrics", timeout=10) as answer:
+            assert answer.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+            assert b"schnitzel_stream_alive 0" in answer.read()
+        for path, reason in (("/healthz", "node 'x' hangs"), ("/readyz", "node 'x' hangs")):
+            try:
+                opener.open(f"{server.url}{path}", timeout=10)
+            except urllib.error.HTTPError as error:
+                assert error.code == 503
+                assert reason in error.read().decode()
+            else:
+                raise AssertionError(f"{path} answered 200 for a hung engine")
+    finally:
+        server.close()
+    assert sys.getswitchinterval() == before
