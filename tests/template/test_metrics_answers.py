@@ -105,6 +105,10 @@ def test_the_runbook_draws_its_own_graph(
     )
     assert stored is not None, problems
     state = layout_for(stored).state_dir
-    for _, label, _ in QUEUE_LABEL.findall(embedded):
-        assert label == _mermaid_text(f"{state}/queue/events.sqlite3")
-    assert ("queue<br/>" in embedded) == (profile != "synthetic_demo")
+    graph = yaml.safe_load((root / "config" / "graph.yaml").read_text(encoding="utf-8"))
+    queues = list(
+        dict.fromkeys(n["config"]["path"] for n in graph["nodes"] if n["plugin"].startswith("sqlite_queue_"))
+    )
+    shown = [label for _, label, _ in QUEUE_LABEL.findall(embedded)]
+    assert shown == [_mermaid_text(path.replace("${state}", state)) for path in queues]
+    assert bool(shown) == (profile != "synthetic_demo")

@@ -21,19 +21,22 @@ import argparse
 import functools
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream.cli import _common
-from schnitzel_stream.errors import Problem, SchnitzelError
+from schnitzel_stream.cli._exit import EXIT_CONFIG
+from schnitzel_stream.errors import Problem, SchnitzelError, UsageError
 
 if TYPE_CHECKING:
     from schnitzel_stream.paths import PathSet
     from schnitzel_stream.runtime.inproc import Engine
     from schnitzel_stream.runtime.metrics import MetricsServer
 
-EXIT_CONFIG = 78
 log = logging.getLogger("schnitzel_stream.cli")
+#: What ``--report-json`` without a PATH means (the design's bare flag).
+REPORT_JSON_AUTO = "${logs}/run-report.json"
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -54,9 +57,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--report-json",
+        nargs="?",
+        const=REPORT_JSON_AUTO,
         default=argparse.SUPPRESS,
         metavar="PATH",
-        help="write the run report (per-node counters) to PATH at exit",
+        help="write the run report (per-node counters) to PATH at exit; without PATH (the design's "
+        "bare flag) to ${logs}/run-report.json",
     )
     group.add_argument(
         "--status-interval",
@@ -132,11 +138,19 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, paths: PathSet, as_records: bool) -> int:
-    from schnitzel_stream.graph import report as validate_report
+    from schnitzel_stream.graph.report import Report
+    from schnitzel_stream.graph.report_text import render_text
     from schnitzel_stream.graph.validate import ValidateOptions, validate_path, validate_text
 
-    options = ValidateOptions.from_environment(paths=paths)
+    # A node reads its *_from_env variables when it starts: an unset one is a located error now.
+    options = replace(ValidateOptions.from_environment(paths=paths), require_env=True)
     graph_path: str | None = getattr(args, "graph_path", None)
+    swallowed = getattr(args, "report_json", None)
+    if graph_path is None and isinstance(swallowed, str) and swallowed.endswith((".yaml", ".yml")):
+        raise UsageError(
+            f"--report-json took {swallowed!r} as its PATH; name the graph first, or write --report-json=PATH",
+            code="usage",
+        )
     if graph_path:
         graph, file_report = validate_path(graph_path, options)
     else:
@@ -150,7 +164,7 @@ def _run(args: argparse.Namespace, paths: PathSet, as_records: bool) -> int:
                 _log_problem(problem)
             log.error("%s: invalid graph, not started", file_report.path)
         else:
-            validate_report.render_text(validate_report.Report(files=(file_report,)), sys.stderr)
+            render_text(Report(files=(file_report,)), sys.stderr)
         return EXIT_CONFIG
     for problem in file_report.problems:  # warnings only: errors made the graph None
         _log_problem(problem)
@@ -170,7 +184,7 @@ def _run(args: argparse.Namespace, paths: PathSet, as_records: bool) -> int:
     )
     server = _start_metrics(args, engine, graph.source_file)
     restore = signals.install(engine)
-    report_path: str | None = getattr(args, "report_json", None)
+    report_path = _report_path(args, str(paths.logs))
     try:
         result = engine.run()
     except SchnitzelError as error:
@@ -189,6 +203,14 @@ def _run(args: argparse.Namespace, paths: PathSet, as_records: bool) -> int:
         for problem in result.error.problems:
             _log_problem(problem)
     return result.exit_code
+
+
+def _report_path(args: argparse.Namespace, logs_dir: str) -> str | None:
+    """Where ``--report-json`` writes: its PATH, or ``${logs}/run-report.json`` for the bare flag."""
+    path: str | None = getattr(args, "report_json", None)
+    if path == REPORT_JSON_AUTO:
+        return str(Path(logs_dir) / "run-report.json")
+    return path
 
 
 def _start_metrics(args: argparse.Namespace, engine: Engine, graph_file: str | None) -> MetricsServer | None:

@@ -17,34 +17,17 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from schnitzel_stream.deploy import lock_export
+from schnitzel_stream.deploy._check import Check
 from schnitzel_stream.deploy.layout import ANSWERS_FILE, LOCK_FILE, Layout, answers_from_mapping, layout_for
 from schnitzel_stream.paths import PATH_CLASSES, PathSet, current_os
 
-Status = Literal["ok", "warn", "fail", "skip"]
+__all__ = ["Check", "DoctorOptions", "ok", "run_doctor"]
+
 MIN_PYTHON = (3, 11)
 DISK_FAIL_BYTES = 100 * 1024 * 1024
 DISK_WARN_BYTES = 1024 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One line of the doctor's report: ``detail`` says what was found, ``hint`` how to fix it.
-
-    Every warning and failure carries a hint: constructing one without is a programming
-    error, so no check can slip through with a bare ``WARN``.
-    """
-
-    name: str
-    status: Status
-    detail: str
-    hint: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.status in ("warn", "fail") and not self.hint:
-            raise ValueError(f"doctor check {self.name!r} ({self.status}) needs a fix hint")
 
 
 @dataclass(frozen=True, slots=True)

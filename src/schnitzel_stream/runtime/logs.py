@@ -31,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal, TextIO
 
+from schnitzel_stream.colour import use_colour
 from schnitzel_stream.packet import iso_from_ns
 from schnitzel_stream.redact import redact
 
@@ -107,15 +108,6 @@ class JsonFormatter(logging.Formatter):
             data["exc"] = "".join(traceback.format_exception(*record.exc_info)).strip()
         line = redact(json.dumps(data, ensure_ascii=False, default=str))
         return f"<{priority(record.levelname)}>{line}" if self.journal else line
-
-
-def use_colour(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
-    """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
-    env = os.environ if environ is None else environ
-    if env.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
 
 
 def journal_stream(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
