@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.support.graphs import paced_camera
@@ -270,3 +271,37 @@ def test_help_does_not_import_heavy_modules() -> None:
         env={**os.environ, "NO_COLOR": "1"},
     )
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("flag", "target", "problem"),
+    [
+        ("--log-file", "a-directory", "is a directory, not a file"),
+        ("--report-json", "a-directory", "is a directory, not a file"),
+        ("--log-file", "a-file/run.log", "is not a directory"),
+        ("--report-json", "a-file/run.json", "is not a directory"),
+        ("--report-json", "/proc/no-such-dir/run.json", "cannot be created"),
+        ("--log-file", "/proc/run.log", "cannot be written in /proc"),
+    ],
+)
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_an_output_file_that_cannot_be_written_is_refused_before_the_graph_starts(
+    tmp_path: Path, flag: str, target: str, problem: str, log_format: str
+) -> None:
+    (tmp_path / "a-directory").mkdir()
+    (tmp_path / "a-file").write_text("keep me\n", encoding="utf-8")
+    path = target if target.startswith("/") else str(tmp_path / target)
+    done = cli(
+        "--graph", str(SYNTHETIC), "--state-dir", str(tmp_path / "state"),
+        "--log-format", log_format, f"{flag}={path}",
+    )  # fmt: skip
+    assert done.returncode == 78, done.stderr
+    (line,) = done.stderr.splitlines()  # one line: no traceback, the graph never started
+    if log_format == "json":
+        record = json.loads(line)
+        assert (record["level"], record["code"]) == ("error", "run.output-path")
+        line = record["message"]
+    assert f"{flag} {path}: " in line and problem in line
+    assert not (tmp_path / "state").exists()
+    assert (tmp_path / "a-file").read_text(encoding="utf-8") == "keep me\n"
+    assert list((tmp_path / "a-directory").iterdir()) == []

@@ -10,11 +10,11 @@ and when each dead letter was moved aside; ``peek --dead``, ``purge --dead`` and
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from schnitzel_stream import _json
 from schnitzel_stream.errors import UsageError
 
 if TYPE_CHECKING:
@@ -167,7 +167,12 @@ def _age(seconds: float | None) -> str:
 
 
 def _iso(unix: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix))
+    """UTC time of a stored timestamp; a value no clock can hold (a hand-edited or damaged row:
+    NaN, an infinity, year 10000) is shown as it is stored rather than ending the listing."""
+    try:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(unix))
+    except (OverflowError, OSError, ValueError):
+        return f"invalid time {unix!r}"
 
 
 def stats_command(args: argparse.Namespace) -> int:
@@ -175,7 +180,7 @@ def stats_command(args: argparse.Namespace) -> int:
 
     found = inspect_queue(args.path)
     if args.format == "json":
-        sys.stdout.write(json.dumps(found.as_dict(), indent=2) + "\n")
+        sys.stdout.write(_json.dumps(found.as_dict(), indent=2) + "\n")
         return 0
     lines = [
         ("path", found.path),
@@ -216,7 +221,7 @@ def _peek_dead(args: argparse.Namespace) -> int:
             }
             for d in letters
         ]
-        sys.stdout.write(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(_json.dumps(items, indent=2, ensure_ascii=False) + "\n")
         return 0
     if not letters:
         sys.stdout.write("there are no dead letters\n" if only.everything else "no dead letter matches\n")
@@ -251,7 +256,7 @@ def peek_command(args: argparse.Namespace) -> int:
             }
             for row in rows
         ]
-        sys.stdout.write(json.dumps(items, indent=2, ensure_ascii=False) + "\n")
+        sys.stdout.write(_json.dumps(items, indent=2, ensure_ascii=False) + "\n")
         return 0
     if not rows:
         sys.stdout.write("the queue is empty\n")

@@ -20,13 +20,14 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream.cli import _common
-from schnitzel_stream.cli._exit import EXIT_CONFIG
+from schnitzel_stream.cli._exit import EXIT_CONFIG, EXIT_PROBLEMS
 from schnitzel_stream.errors import Problem, SchnitzelError, UsageError
 
 if TYPE_CHECKING:
@@ -101,16 +102,21 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(handler=run_command)
 
 
-def _configure_logging(args: argparse.Namespace, logs_dir: str) -> bool:
+def _log_file(args: argparse.Namespace, logs_dir: str) -> Path | None:
+    """Where ``--log-file`` writes: its PATH, ``${logs}/schnitzel-stream.log`` for 'auto', or None."""
+    from schnitzel_stream.runtime.logs import LOG_FILE_NAME
+
+    log_file = _common.opt(args, "log_file")
+    if log_file == "auto":
+        return Path(logs_dir) / LOG_FILE_NAME
+    return Path(log_file) if log_file else None
+
+
+def _configure_logging(args: argparse.Namespace, logs_dir: str, *, with_file: bool = True) -> bool:
     """Set up logging; True when problems should be log records (JSON, or the journal)."""
     from schnitzel_stream.runtime import logs
 
-    log_file = _common.opt(args, "log_file")
-    target: Path | None = None
-    if log_file == "auto":
-        target = Path(logs_dir) / logs.LOG_FILE_NAME
-    elif log_file:
-        target = Path(log_file)
+    target = _log_file(args, logs_dir) if with_file else None
     max_mb = getattr(args, "log_max_mb", None)
     json_format = _common.opt(args, "log_format") == "json"
     logs.configure(
@@ -125,6 +131,14 @@ def _configure_logging(args: argparse.Namespace, logs_dir: str) -> bool:
 def run_command(args: argparse.Namespace) -> int:
     """Validate the graph, run it, and return the exit code."""
     paths = _common.paths_from_args(args)
+    unwritable = _output_problems(args, str(paths.logs))
+    if unwritable:
+        # Say it before anything runs (not at the first log record or at exit), through a
+        # logger without the bad file, so JSON and journal lines stay whole.
+        _configure_logging(args, str(paths.logs), with_file=False)
+        for problem in unwritable:
+            _log_problem(problem)
+        return EXIT_CONFIG
     as_records = _configure_logging(args, str(paths.logs))
     try:
         return _run(args, paths, as_records)
@@ -189,20 +203,33 @@ def _run(args: argparse.Namespace, paths: PathSet, as_records: bool) -> int:
         result = engine.run()
     except SchnitzelError as error:
         if report_path:
-            run_report.write(report_path, run_report.failed_to_start(graph, error))
+            _write_report(report_path, run_report.failed_to_start(graph, error))
         raise
     finally:
         restore()
         if server is not None:
             server.close()
-    if report_path:
-        run_report.write(report_path, result.report)
+    written = _write_report(report_path, result.report) if report_path else True
     for level, line in run_report.summary(result.report):
         (log.warning if level == "warning" else log.info)("%s", line)
     if result.error is not None:
         for problem in result.error.problems:
             _log_problem(problem)
-    return result.exit_code
+    # A report that was asked for and is missing fails the run, even when the graph did not.
+    return result.exit_code if written or result.exit_code else EXIT_PROBLEMS
+
+
+def _write_report(path: str, report: dict[str, Any]) -> bool:
+    """Write the run report; a failure at exit (checked at start, so rare) is logged, not raised."""
+    from schnitzel_stream.runtime import report as run_report
+
+    try:
+        run_report.write(path, report)
+    except SchnitzelError as error:
+        for problem in error.problems:
+            _log_problem(problem)
+        return False
+    return True
 
 
 def _report_path(args: argparse.Namespace, logs_dir: str) -> str | None:
@@ -211,6 +238,49 @@ def _report_path(args: argparse.Namespace, logs_dir: str) -> str | None:
     if path == REPORT_JSON_AUTO:
         return str(Path(logs_dir) / "run-report.json")
     return path
+
+
+def _output_problems(args: argparse.Namespace, logs_dir: str) -> list[Problem]:
+    """The files ``run`` writes (``--log-file``, ``--report-json``) that it could not write.
+
+    Checked before the graph starts: a directory, a missing or read-only parent or a full
+    file system would otherwise surface as a traceback at the first log record or at exit,
+    after the whole run. Each file is really opened (and a probe file created next to it,
+    where rotation and the atomic rename put theirs), because root passes permission checks
+    that the file system itself still refuses (``/proc``, a read-only mount).
+    """
+    wanted = {
+        "--log-file": _log_file(args, logs_dir),
+        "--report-json": _report_path(args, logs_dir),
+    }
+    problems: list[Problem] = []
+    for flag, path in wanted.items():
+        if path is None:
+            continue
+        problem = _unwritable(Path(path))
+        if problem:
+            problems.append(Problem(code="run.output-path", message=f"{flag} {path}: {problem}"))
+    return problems
+
+
+def _unwritable(path: Path) -> str | None:
+    from schnitzel_stream._filecheck import output_file_problem
+
+    problem = output_file_problem(path, static=False, side_files=True)
+    if problem:
+        return problem
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return f"its directory {path.parent} cannot be created: {error.strerror or error}"
+    probe = path.with_name(f".{path.name}.{os.getpid()}.probe")
+    try:
+        with probe.open("x", encoding="utf-8"):
+            pass
+        probe.unlink()
+    except OSError as error:
+        return f"cannot be written in {path.parent}: {error.strerror or error}"
+    return None
 
 
 def _start_metrics(args: argparse.Namespace, engine: Engine, graph_file: str | None) -> MetricsServer | None:

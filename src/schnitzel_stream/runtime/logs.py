@@ -19,7 +19,6 @@ registered secrets are masked in every handler, including exception text.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import logging.handlers
 import os
@@ -31,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal, TextIO
 
+from schnitzel_stream import _json
 from schnitzel_stream.colour import use_colour
 from schnitzel_stream.packet import iso_from_ns
 from schnitzel_stream.redact import redact
@@ -106,7 +106,7 @@ class JsonFormatter(logging.Formatter):
             data.update({str(k): v for k, v in fields.items() if str(k) not in data})
         if record.exc_info:
             data["exc"] = "".join(traceback.format_exception(*record.exc_info)).strip()
-        line = redact(json.dumps(data, ensure_ascii=False, default=str))
+        line = redact(_json.dumps(data, ensure_ascii=False, default=str))
         return f"<{priority(record.levelname)}>{line}" if self.journal else line
 
 

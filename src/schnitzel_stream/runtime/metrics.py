@@ -20,7 +20,6 @@ line does). Only ``run --metrics-addr`` imports this module, never ``validate`` 
 from __future__ import annotations
 
 import errno
-import json
 import logging
 import socket
 import sys
@@ -29,6 +28,7 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
+from schnitzel_stream import _json
 from schnitzel_stream.errors import ConfigError, Problem, SchnitzelError
 from schnitzel_stream.runtime._exposition import CONTENT_TYPE, EngineView, exposition
 from schnitzel_stream.runtime.snapshot import readiness
@@ -111,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
 
     def _json(self, status: HTTPStatus, body: dict[str, Any], head: bool) -> None:
-        data = (json.dumps(body, ensure_ascii=False) + "\n").encode()
+        data = (_json.dumps(body, ensure_ascii=False) + "\n").encode()
         self._send(status, data, "application/json", head)
 
     def _send(self, status: HTTPStatus, body: bytes, content_type: str, head: bool) -> None:

@@ -6,12 +6,13 @@ records the Prometheus exposition reads.
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
 import time
 from pathlib import Path
 from typing import Any, Literal
 
+from schnitzel_stream import _json
 from schnitzel_stream.errors import SchnitzelError
 from schnitzel_stream.graph.model import Graph
 from schnitzel_stream.packet import iso_from_ns
@@ -122,9 +123,21 @@ def failed_to_start(graph: Graph, error: SchnitzelError) -> dict[str, Any]:
 
 
 def write(path: str, report: dict[str, Any]) -> None:
-    """Write the report atomically (temp file, then rename), so a reader never sees half."""
+    """Write the report atomically (temp file, then rename), so a reader never sees half.
+
+    ``run`` checks the path before the graph starts; what can still fail at exit (the disk
+    filled up, the directory was replaced) is a :class:`SchnitzelError` naming the path.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temp.write_text(redact(json.dumps(report, indent=2)) + "\n", encoding="utf-8")
-    temp.replace(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_text(redact(_json.dumps(report, indent=2)) + "\n", encoding="utf-8")
+        temp.replace(target)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        raise SchnitzelError(
+            f"--report-json {path}: the run report could not be written: {error.strerror or error}",
+            code="run.report-json",
+        ) from None
