@@ -133,3 +133,18 @@ def test_problems_carry_their_location_as_json_fields(stream: TextIO) -> None:
     )
     (record,) = [json.loads(line) for line in _lines(stream)]
     assert (record["file"], record["line"], record["message"]) == ("g.yaml", 3, "g.yaml:3:5: bad")
+
+
+def test_a_log_file_that_fails_later_is_one_json_line_and_the_console_keeps_going(
+    stream: TextIO, tmp_path: Path
+) -> None:
+    target = tmp_path / "run.log"
+    logger = logs.configure(fmt="json", stream=stream, environ={}, file=target)
+    target.mkdir()  # after run's check: the file's place is taken by a directory
+    for n in range(3):
+        logger.getChild("runtime").info("record %d", n)
+    records = [json.loads(line) for line in _lines(stream)]  # no "--- Logging error ---" traceback
+    assert [r["message"] for r in records if r["level"] == "info"] == ["record 0", "record 1", "record 2"]
+    (failure,) = [r for r in records if r["level"] == "error"]
+    assert failure["code"] == "logs.file"
+    assert failure["message"].startswith(f"--log-file {target} cannot be written (Is a directory)")

@@ -110,6 +110,40 @@ class JsonFormatter(logging.Formatter):
         return f"<{priority(record.levelname)}>{line}" if self.journal else line
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The ``--log-file`` handler. ``run`` checks the file before it starts; if writing it fails
+    later (the disk filled up, the file became a directory), the console gets one record
+    saying so, in its own format, and the file is given up, instead of logging's
+    ``--- Logging error ---`` traceback on stderr for every record (which breaks JSON lines)."""
+
+    console: logging.Handler | None = None
+    failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if self.failed:
+            return
+        self.failed = True
+        error = sys.exc_info()[1]
+        reason = getattr(error, "strerror", None) or error or "unknown error"
+        if self.console is not None:
+            self.console.handle(
+                logging.makeLogRecord(
+                    {
+                        "name": LOGGER_NAME + ".logs",
+                        "levelno": logging.ERROR,
+                        "levelname": "ERROR",
+                        "msg": "--log-file %s cannot be written (%s): logging to stderr only from now on",
+                        "args": (self.baseFilename, reason),
+                        "fields": {"code": "logs.file"},
+                    }
+                )
+            )
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            super().emit(record)
+
+
 def journal_stream(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
     """True when ``stream`` is the journal stream systemd connected (``JOURNAL_STREAM``).
 
@@ -182,9 +216,8 @@ def configure(
     logging.captureWarnings(True)
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
-        rotating = logging.handlers.RotatingFileHandler(
-            file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True
-        )
+        rotating = _LogFile(file, maxBytes=max_bytes, backupCount=backups, encoding="utf-8", delay=True)
+        rotating.console = console
         rotating.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
         logger.addHandler(rotating)
     if fmt == "json":
