@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from schnitzel_stream.runtime.signals import REPEAT_WINDOW_SEC
 from tests.support.graphs import paced_camera
 from tests.support.proc import CliProcess, start_cli
 
@@ -187,7 +188,10 @@ def test_a_second_signal_exits_at_once(tmp_path: Path) -> None:
         proc.wait_for_stderr("started: 3 nodes", timeout=20)
         time.sleep(0.5)
         proc.send_stop()
+        first = time.monotonic()
         proc.wait_for_stderr("stop requested", timeout=5)
+        # A repeat within REPEAT_WINDOW_SEC is the same request (one key press, delivered twice).
+        time.sleep(max(0.0, first + REPEAT_WINDOW_SEC + 0.2 - time.monotonic()))
         started = time.monotonic()
         proc.send_stop()
         finished = proc.wait(5)
@@ -195,6 +199,24 @@ def test_a_second_signal_exits_at_once(tmp_path: Path) -> None:
     second = signal.SIGBREAK if sys.platform == "win32" else signal.SIGTERM  # type: ignore[attr-defined,unused-ignore]
     assert finished.returncode == 128 + int(second), finished.describe()
     assert "exiting now without draining" in finished.stderr
+
+
+def test_one_ctrl_c_delivered_twice_still_stops_gracefully(tmp_path: Path) -> None:
+    """``uv run``: Ctrl-C reaches the runtime from the terminal and again, forwarded, from uv
+    (here: the platform's stop signal twice in a row)."""
+    graph = _endless_graph(tmp_path)
+    report = tmp_path / "report.json"
+    events = tmp_path / "events.jsonl"
+    with start(
+        tmp_path, "--graph", str(graph), "--state-dir", str(tmp_path), "--report-json", str(report)
+    ) as proc:
+        proc.wait_until(lambda: events.exists() and events.stat().st_size > 0, timeout=20, what="an event")
+        proc.send_stop()
+        proc.send_stop()
+        finished = proc.wait(10)
+    assert finished.returncode == 0, finished.describe()
+    assert "without draining" not in finished.stderr
+    assert json.loads(report.read_text(encoding="utf-8"))["reason"] == "stopped"
 
 
 def test_a_failing_node_exits_non_zero_so_the_service_manager_restarts(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ import logging.handlers
 import os
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Mapping
 from pathlib import Path
@@ -144,6 +145,24 @@ class _LogFile(logging.handlers.RotatingFileHandler):
             super().emit(record)
 
 
+#: How :func:`configure` set up the console (format, journal prefix), for :func:`last_words`.
+_console_style: tuple[LogFormat, bool] = ("text", False)
+
+
+def last_words(message: str, logger: str = LOGGER_NAME + ".runtime") -> str:
+    """One critical console line in the configured format (JSON, the journal's ``<2>``),
+    built without any lock: for a signal handler that writes it with ``os.write`` and exits
+    (logging's handlers take locks the interrupted code may hold)."""
+    fmt, journal = _console_style
+    stamp = _iso(time.time())
+    if fmt == "json":
+        text = _json.dumps({"ts": stamp, "level": "critical", "logger": logger, "message": message})
+    else:
+        name = logger.removeprefix(LOGGER_NAME + ".")
+        text = f"CRITICAL {name}: {message}" if journal else f"{stamp} CRITICAL {name}: {message}"
+    return f"<{_PRIORITY['CRITICAL']}>{text}" if journal else text
+
+
 def journal_stream(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
     """True when ``stream`` is the journal stream systemd connected (``JOURNAL_STREAM``).
 
@@ -202,6 +221,8 @@ def configure(
     logger.propagate = False
     out = stream or sys.stderr
     journal = journal_stream(out, environ)
+    global _console_style
+    _console_style = (fmt, journal)
     console = logging.StreamHandler(out)
     if fmt == "json":
         console.setFormatter(JsonFormatter(journal=journal))
