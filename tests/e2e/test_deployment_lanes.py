@@ -41,6 +41,8 @@ class Installed:
     python: Path
     argv: list[str]
     environ: dict[str, str]
+    wheel: Path
+    output: str
 
 
 def _clean_env() -> dict[str, str]:
@@ -49,6 +51,22 @@ def _clean_env() -> dict[str, str]:
         for key, value in os.environ.items()
         if key not in _SCRUB and not key.startswith("SCHNITZEL_")
     }
+
+
+def _install(root: Path, wheel: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["sh", str(root / "install.sh"), "--no-service"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={
+            **_clean_env(),
+            "PYTHON": sys.executable,
+            "SCHNITZEL_STREAM_PACKAGE": str(wheel),
+            "UV_PYTHON_DOWNLOADS": "never",
+        },
+    )
 
 
 @pytest.fixture(scope="module")
@@ -68,19 +86,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
         env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
     )
     wheel = next(dist.glob("schnitzel_stream-*.whl"))
-    result = subprocess.run(
-        ["sh", str(root / "install.sh"), "--no-service"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={
-            **_clean_env(),
-            "PYTHON": sys.executable,
-            "SCHNITZEL_STREAM_PACKAGE": str(wheel),
-            "UV_PYTHON_DOWNLOADS": "never",
-        },
-    )
+    result = _install(root, wheel)
     assert result.returncode == 0, result.stdout + result.stderr
     unit = parse_unit((root / UNIT).read_text(encoding="utf-8"), UNIT)
     start = unit.last("Service", "ExecStart")
@@ -90,7 +96,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     assert argv is not None
     # What systemd does: Environment= first, then EnvironmentFile= on top.
     environ = {**unit.environment(), **read_env_file(env_file.value).as_dict()}
-    yield Installed(root, install_dir, install_dir / "venv" / "bin" / "python", argv, environ)
+    python = install_dir / "venv" / "bin" / "python"
+    yield Installed(root, install_dir, python, argv, environ, wheel, result.stdout + result.stderr)
     shutil.rmtree(base, ignore_errors=True)
 
 
@@ -223,3 +230,25 @@ def test_source_lane(installed: Installed, tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert len((state / "events" / "events.jsonl").read_text(encoding="utf-8").splitlines()) >= 3
+
+
+def test_install_ran_the_roots_smoke_test_with_the_new_environment(installed: Installed) -> None:
+    assert "PASS   motion events come through" in installed.output
+    assert "1 test file, 1 case: 1 passed, 0 failed, 0 errors" in installed.output
+
+
+def test_a_root_whose_smoke_test_fails_is_not_installed(installed: Installed, tmp_path: Path) -> None:
+    """The graph still validates, but its detector sees nothing: install.sh stops before the switch."""
+    install_dir = tmp_path / "opt" / "edge-2"
+    data = answers("linux", "portable", "synthetic_demo", install_dir=str(install_dir))
+    root = render(copy_template(tmp_path / "template"), tmp_path / "root", data)
+    graph = root / "config" / "graph.yaml"
+    graph.write_text(
+        graph.read_text(encoding="utf-8").replace("min_area: 100", "min_area: 100000000"), encoding="utf-8"
+    )
+    result = _install(root, installed.wheel)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "FAIL   motion events come through" in output
+    assert "expected at least 1 packets at 'events'; saw 0" in output
+    assert not (install_dir / "venv").exists()  # never switched in

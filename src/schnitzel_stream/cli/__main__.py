@@ -25,6 +25,7 @@ from schnitzel_stream.cli import (
     _queue,
     _run,
     _schema,
+    _test,
     _top,
     _validate,
 )
@@ -39,7 +40,7 @@ from schnitzel_stream.errors import (
 
 Handler = Callable[[argparse.Namespace], int]
 
-_SUBCOMMANDS = (_validate, _run, _schema, _paths, _queue, _doctor, _graph, _top)
+_SUBCOMMANDS = (_validate, _test, _run, _schema, _paths, _queue, _doctor, _graph, _top)
 
 
 def build_parser() -> argparse.ArgumentParser:

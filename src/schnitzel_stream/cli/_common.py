@@ -1,4 +1,4 @@
-"""Options shared by several subcommands: path classes and logging."""
+"""Options shared by several subcommands: path classes, logging, and report files."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ import functools
 import itertools
 import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
+from collections.abc import Callable, Sequence
+from typing import NoReturn, TextIO
 
+from schnitzel_stream.errors import UsageError
 from schnitzel_stream.paths import SCOPES, PathSet, resolve_paths
 
 
@@ -139,3 +140,12 @@ def json_usage_errors(parser: argparse.ArgumentParser, argv: Sequence[str]) -> N
         for action in current._actions:
             if isinstance(action, argparse._SubParsersAction):
                 pending.extend(action.choices.values())
+
+
+def write_output(path: str, write: Callable[[TextIO], None]) -> None:
+    """Write a report to the file ``--output`` named; one that cannot be written is a usage error."""
+    try:
+        with open(path, "w", encoding="utf-8", newline="\n") as stream:  # noqa: PTH123  # a TextIO for the renderer
+            write(stream)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {path}: {exc.strerror}", code="usage.output") from None
