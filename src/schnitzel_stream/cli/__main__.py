@@ -1,8 +1,11 @@
 """The command line: argument parsing, subcommands, and the one place that picks exit codes.
 
-Each subcommand lives in its own ``cli/_<name>.py`` module with ``register(subparsers)``;
-handlers take the parsed arguments and return an exit code. Handlers import the heavy
-layers (runtime, nodes) lazily so that ``--help`` and ``validate`` stay fast.
+Each subcommand lives in its own ``cli/_<name>.py`` module with ``register(subparsers)``
+(which sets ``handler``), listed once in ``_SUBCOMMANDS``; handlers take the parsed arguments
+and return an exit code. Every subcommand module is imported to build the parser, so its
+module-level imports stay light (argparse, sys, cli helpers, errors): the handler imports
+what it needs (runtime, nodes, logging, network, json schema libraries) when it runs.
+``tests/unit/test_startup.py`` fails when ``--help`` or ``validate`` imports any of that.
 
 The runtime contract ``python -m schnitzel_stream --graph GRAPH`` is the ``run`` subcommand
 reached through top-level options.

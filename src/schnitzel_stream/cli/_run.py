@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import logging
 import os
 import sys
 from dataclasses import replace
@@ -31,11 +30,21 @@ from schnitzel_stream.cli._exit import EXIT_CONFIG, EXIT_PROBLEMS
 from schnitzel_stream.errors import Problem, SchnitzelError, UsageError
 
 if TYPE_CHECKING:
+    import logging
+
     from schnitzel_stream.paths import PathSet
     from schnitzel_stream.runtime.inproc import Engine
     from schnitzel_stream.runtime.metrics import MetricsServer
 
-log = logging.getLogger("schnitzel_stream.cli")
+
+def _logger() -> logging.Logger:
+    # logging (and the traceback module it imports) stays off the start-up path of --help and
+    # validate (tests/unit/test_startup.py): only a run logs.
+    import logging
+
+    return logging.getLogger("schnitzel_stream.cli")
+
+
 #: What ``--report-json`` without a PATH means (the design's bare flag).
 REPORT_JSON_AUTO = "${logs}/run-report.json"
 
@@ -176,7 +185,7 @@ def _run(args: argparse.Namespace, paths: PathSet, as_records: bool) -> int:
         if as_records:
             for problem in file_report.problems:
                 _log_problem(problem)
-            log.error("%s: invalid graph, not started", file_report.path)
+            _logger().error("%s: invalid graph, not started", file_report.path)
         else:
             render_text(Report(files=(file_report,)), sys.stderr)
         return EXIT_CONFIG
@@ -211,7 +220,7 @@ def _run(args: argparse.Namespace, paths: PathSet, as_records: bool) -> int:
             server.close()
     written = _write_report(report_path, result.report) if report_path else True
     for level, line in run_report.summary(result.report):
-        (log.warning if level == "warning" else log.info)("%s", line)
+        (_logger().warning if level == "warning" else _logger().info)("%s", line)
     if result.error is not None:
         for problem in result.error.problems:
             _log_problem(problem)
@@ -291,7 +300,7 @@ def _start_metrics(args: argparse.Namespace, engine: Engine, graph_file: str | N
 
     server = MetricsServer(engine, address, graph=graph_file)
     server.start()
-    log.info("metrics at %s/metrics, health at /healthz and /readyz", server.url)
+    _logger().info("metrics at %s/metrics, health at /healthz and /readyz", server.url)
     return server
 
 
@@ -306,6 +315,6 @@ def _log_problem(problem: Problem) -> None:
     }
     extra = {"fields": {k: v for k, v in fields.items() if v is not None}}
     if problem.severity == "warning":
-        log.warning("%s", problem.one_line(), extra=extra)
+        _logger().warning("%s", problem.one_line(), extra=extra)
     else:
-        log.error("%s", problem.one_line(), extra=extra)
+        _logger().error("%s", problem.one_line(), extra=extra)
