@@ -260,6 +260,13 @@ def test_nodes_that_do_not_block_run_on_their_upstream_thread_with_their_own_cou
         assert report[node_id]["processing_ms"] > 0
         assert report[node_id]["inbox_depth"] == 0
     assert report["out"]["in"] == 300
+    # Snapshots (/metrics, the status line) and the per-packet histograms: one entry per
+    # packet for every node, fused or not; health judges the fused nodes too.
+    snapshots = {snap.node_id: snap for snap in engine.snapshots()}
+    for node_id in ("a", "b", "out"):
+        assert sum(snapshots[node_id].processing.counts) == snapshots[node_id].n_in == 300
+        assert snapshots[node_id].processing.sum_ns == snapshots[node_id].proc_ns > 0
+    assert engine.health().phase == "stopped"
 
 
 def test_fan_out_fan_in_and_requested_inboxes_keep_their_hand_offs() -> None:

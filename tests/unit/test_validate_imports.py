@@ -32,6 +32,10 @@ RUNTIME_ONLY = (
     "schnitzel_stream.nodes.mqtt._config",
     "schnitzel_stream.nodes.mqtt._link",
     "schnitzel_stream.state.sqlite_queue",
+    # Only `run --metrics-addr` serves metrics; `top` reads them.
+    "prometheus_client",
+    "schnitzel_stream.runtime.metrics",
+    "schnitzel_stream.runtime._exposition",
 )
 #: Only an invalid value needs these: jsonschema finds and words its problems.
 ERROR_PATH_ONLY = ("jsonschema", "schnitzel_stream.graph._schema_errors")

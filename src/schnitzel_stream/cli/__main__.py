@@ -19,7 +19,19 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from schnitzel_stream import __version__
-from schnitzel_stream.cli import _common, _doctor, _env_file, _paths, _queue, _run, _schema, _test, _validate
+from schnitzel_stream.cli import (
+    _common,
+    _doctor,
+    _env_file,
+    _graph,
+    _paths,
+    _queue,
+    _run,
+    _schema,
+    _test,
+    _top,
+    _validate,
+)
 from schnitzel_stream.cli._exit import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from schnitzel_stream.errors import (
     ConfigError,
@@ -31,7 +43,7 @@ from schnitzel_stream.errors import (
 
 Handler = Callable[[argparse.Namespace], int]
 
-_SUBCOMMANDS = (_validate, _test, _run, _schema, _paths, _queue, _doctor)
+_SUBCOMMANDS = (_validate, _test, _run, _schema, _paths, _queue, _doctor, _graph, _top)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,6 +110,7 @@ def report_error(error: SchnitzelError, stream: TextIO) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    _common.json_usage_errors(parser, sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     try:
         _env_file.apply_env_file(args)

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from schnitzel_stream.graph.model import Graph, NodeDecl
+from schnitzel_stream.latency import BUCKETS
 from schnitzel_stream.nodes.base import Node
 from schnitzel_stream.packet import Packet
 from schnitzel_stream.runtime.inbox import Inbox
@@ -49,6 +50,8 @@ class _Runner:
     n_out: int = 0
     errors: int = 0
     proc_ns: int = 0
+    #: Packets per ``proc_ns.bit_length()`` of their time in ``process()`` (see ``latency``).
+    hist: list[int] = field(default_factory=lambda: [0] * BUCKETS)
     #: ``perf_counter_ns()`` when the node entered ``process()``; 0 while it is outside.
     since: int = 0
     chain: Chain | None = None
@@ -146,6 +149,7 @@ def build_push(
 def _stage(runner: _Runner, emit: Push, on_sink: Callable[[], None] | None) -> Push:
     process = runner.node.process
     perf = time.perf_counter_ns
+    hist = runner.hist
 
     def push(packet: Packet, started: int) -> int:
         runner.since = started
@@ -154,7 +158,9 @@ def _stage(runner: _Runner, emit: Push, on_sink: Callable[[], None] | None) -> P
             outputs = list(outputs)  # a generator does its work now, inside this node's time
         now = perf()
         runner.since = 0
-        runner.proc_ns += now - started
+        elapsed = now - started
+        runner.proc_ns += elapsed
+        hist[elapsed.bit_length()] += 1
         runner.n_in += 1
         for output in outputs:
             runner.n_out += 1

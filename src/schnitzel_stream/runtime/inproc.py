@@ -40,10 +40,12 @@ from schnitzel_stream.runtime._chains import Chain, _Runner
 from schnitzel_stream.runtime._driver import ChainDriver
 from schnitzel_stream.runtime.inbox import Inbox
 from schnitzel_stream.runtime.sdnotify import Notifier
+from schnitzel_stream.runtime.snapshot import Health, NodeSnapshot, snapshot_of
 
 log = logging.getLogger("schnitzel_stream.runtime")
 
 StopReason = Literal["completed", "stopped", "max_events", "duration", "failed"]
+Phase = Literal["starting", "running", "stopping", "stopped"]
 
 #: Inbox size for nodes that receive frames: a 640x360 frame is ~0.7 MB, so keep few.
 FRAME_INBOX_MAX = 8
@@ -58,6 +60,9 @@ class EngineOptions:
     status_interval: float = 30.0
     batch_size: int = 256
     tick: float = 0.1
+    #: A node inside ``process()`` this long counts as hung (``/healthz``) when systemd's
+    #: ``WatchdogSec`` does not set the limit.
+    hang_timeout: float = 60.0
 
 
 @dataclass
@@ -125,6 +130,9 @@ class Engine(ChainDriver):
         self._runners: list[_Runner] = []
         self._chains: list[Chain] = []
         self._started = 0.0
+        self._phase: Phase = "starting"
+        #: When the supervising loop last ran; the watchdog's own heartbeat.
+        self._supervised_at = 0.0
 
     # -- construction -------------------------------------------------------------------
 
@@ -192,6 +200,7 @@ class Engine(ChainDriver):
         self._build()
         started_wall = time.time()
         self._started = self._clock()
+        self._supervised_at = time.monotonic()
         for chain in self._chains:
             target: Callable[[Chain], None] = self._run_source if chain.head.is_source else self._run_inbox
             chain.thread = threading.Thread(
@@ -200,6 +209,7 @@ class Engine(ChainDriver):
         for chain in reversed(self._chains):  # consumers first, so nothing waits on a missing thread
             assert chain.thread is not None
             chain.thread.start()
+        self._phase = "running"
         self.notifier.ready(f"running {len(self._runners)} nodes")
         log.info(
             "graph %s started: %d nodes, %d edges, %d threads",
@@ -216,7 +226,7 @@ class Engine(ChainDriver):
         result_reason: StopReason = "failed" if self._failure is not None else reason
         report = run_report.build(
             graph=self.graph,
-            runners=[run_report.NodeSnapshot.of(r) for r in self._runners],
+            nodes=self.snapshots(),
             reason=result_reason,
             started_wall=started_wall,
             duration=self._clock() - self._started,
@@ -230,6 +240,7 @@ class Engine(ChainDriver):
         next_status = self._started + options.status_interval
         while True:
             time.sleep(options.tick)
+            self._supervised_at = time.monotonic()
             requested = self.stop_requested
             if requested is not None:
                 if requested in ("max_events", "failed"):
@@ -251,12 +262,22 @@ class Engine(ChainDriver):
         notifier = self.notifier
         if not notifier.watchdog_due(now):
             return
-        hung = self.hung_nodes(notifier.watchdog_interval or 0.0)
-        if hung:
-            node_id, seconds = hung[0]
-            notifier.withhold(f"node {node_id!r} has been inside process() for {seconds:.0f}s")
+        hung = self._hung_node()
+        if hung is not None:
+            notifier.withhold(hung)
             return
         notifier.watchdog(now)
+
+    def _hang_limit(self) -> float:
+        return self.notifier.watchdog_interval or self.options.hang_timeout
+
+    def _hung_node(self, now: float | None = None) -> str | None:
+        """The watchdog's judgement: the first node inside ``process()`` for longer than the limit."""
+        hung = self.hung_nodes(self._hang_limit(), now)
+        if not hung:
+            return None
+        node_id, seconds = hung[0]
+        return f"node {node_id!r} has been inside process() for {seconds:.0f}s"
 
     def hung_nodes(self, limit: float, now: float | None = None) -> list[tuple[str, float]]:
         """Nodes inside ``process()`` for longer than ``limit`` seconds without a sign of life.
@@ -265,25 +286,60 @@ class Engine(ChainDriver):
         (``alive_at``), so it does not count. Returns ``(node id, seconds)`` pairs.
         """
         # Real monotonic time, not the injected clock: Node.wait() stamps alive_at with it.
-        now = time.monotonic() if now is None else now
+        # ``now`` may be ahead of the real time (health(now) asks "hung by then?"): the time a
+        # node has spent in process() is then counted up to ``now`` too.
+        real = time.monotonic()
+        now = real if now is None else now
         now_ns = time.perf_counter_ns()
         hung: list[tuple[str, float]] = []
         for runner in self._runners:
             since = runner.since
             if not since:
                 continue
-            quiet = min((now_ns - since) / 1e9, now - getattr(runner.node, "alive_at", 0.0))
+            inside = (now_ns - since) / 1e9 + (now - real)
+            quiet = min(inside, now - getattr(runner.node, "alive_at", 0.0))
             if quiet > limit:
                 hung.append((runner.decl.id, quiet))
         return hung
 
+    # -- what the engine shows: snapshots, health, status -------------------------------
+
+    def snapshots(self) -> list[NodeSnapshot]:
+        """Every node's counters now, in graph order; safe to call from any thread at any time
+        (empty while the graph is still being built). Fused nodes keep their own counters."""
+        return [snapshot_of(r, live=r.is_source and _is_live(r)) for r in list(self._runners)]
+
+    def health(self, now: float | None = None) -> Health:
+        """Alive in the watchdog's sense: the supervising loop runs and no node hangs.
+
+        The same judgement that sends or withholds systemd's ``WATCHDOG=1``
+        (:meth:`_hung_node`), so ``/healthz`` and the watchdog never disagree.
+        """
+        now = time.monotonic() if now is None else now
+        phase = self._phase
+        if phase == "starting":
+            return Health(True, phase, "building the nodes")
+        if phase != "running":
+            return Health(False, phase, f"the graph is {phase}")
+        hung = self._hung_node(now)
+        if hung is not None:
+            return Health(False, phase, hung)
+        quiet = now - self._supervised_at
+        if quiet > self._hang_limit():
+            # The loop that pings the watchdog is stuck itself: systemd would see no ping either.
+            return Health(False, phase, f"the supervising loop has not run for {quiet:.0f}s")
+        return Health(True, phase)
+
+    @property
+    def uptime(self) -> float:
+        return self._clock() - self._started if self._started else 0.0
+
     def status_line(self) -> str:
-        return run_report.status_line(
-            [run_report.NodeSnapshot.of(r) for r in self._runners], self._clock() - self._started
-        )
+        return run_report.status_line(self.snapshots(), self.uptime)
 
     def _shutdown(self, reason: StopReason) -> None:
         self._stopping = True
+        self._phase = "stopping"
         self.notifier.stopping()
         for runner in self._runners:
             if runner.is_source:
@@ -313,6 +369,7 @@ class Engine(ChainDriver):
                 log.warning("nodes still busy at exit: %s", ", ".join(stuck))
         for runner in self._runners:
             self._close_node(runner)
+        self._phase = "stopped"
         log.info("graph stopped (%s) after %.1fs", reason, self._clock() - self._started)
 
     @staticmethod
