@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from schnitzel_stream.graph.model import DEFAULT_INBOX_MAX
 from tests.e2e.test_run_cli import _endless_graph, cli
 from tests.support.http_backend import running_backend
 from tests.support.net import free_port
@@ -92,7 +93,9 @@ def test_metrics_health_and_readiness_of_a_running_graph(tmp_path: Path, port: i
         samples = _metrics(port)
         assert _value(samples, "schnitzel_stream_node_packets_out_total", node="cam") > 0
         assert _value(samples, "schnitzel_stream_node_info", node="cam", kind="source") == 1
-        assert _value(samples, "schnitzel_stream_node_inbox_capacity", node="motion") == 8
+        # motion runs on the camera's thread (chained, no inbox); the sink keeps its hand-off
+        assert _value(samples, "schnitzel_stream_node_inbox_capacity", node="motion") == 0
+        assert _value(samples, "schnitzel_stream_node_inbox_capacity", node="events") == DEFAULT_INBOX_MAX
         assert _value(samples, "schnitzel_stream_node_processing_seconds_count", node="motion") > 0
         assert _value(samples, "schnitzel_stream_sink_packets_total", node="events", outcome="delivered") > 0
         assert _value(samples, "schnitzel_stream_build_info", graph=str(graph)) == 1
