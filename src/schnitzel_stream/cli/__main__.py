@@ -16,7 +16,17 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from schnitzel_stream import __version__
-from schnitzel_stream.cli import _common, _doctor, _env_file, _paths, _queue, _run, _schema, _validate
+from schnitzel_stream.cli import (
+    _bundle,
+    _common,
+    _doctor,
+    _env_file,
+    _paths,
+    _queue,
+    _run,
+    _schema,
+    _validate,
+)
 from schnitzel_stream.errors import (
     ConfigError,
     DeploymentError,
@@ -32,7 +42,7 @@ EXIT_CONFIG = 78  # EX_CONFIG: service files stop restart loops on this code
 
 Handler = Callable[[argparse.Namespace], int]
 
-_SUBCOMMANDS = (_validate, _run, _schema, _paths, _queue, _doctor)
+_SUBCOMMANDS = (_validate, _run, _schema, _paths, _queue, _doctor, _bundle)
 
 
 def build_parser() -> argparse.ArgumentParser:
