@@ -26,6 +26,7 @@ from schnitzel_stream.cli import (
     _run,
     _schema,
     _validate,
+    _windows_service,
 )
 from schnitzel_stream.errors import (
     ConfigError,
@@ -42,7 +43,7 @@ EXIT_CONFIG = 78  # EX_CONFIG: service files stop restart loops on this code
 
 Handler = Callable[[argparse.Namespace], int]
 
-_SUBCOMMANDS = (_validate, _run, _schema, _paths, _queue, _doctor, _bundle)
+_SUBCOMMANDS = (_validate, _run, _schema, _paths, _queue, _doctor, _bundle, _windows_service)
 
 
 def build_parser() -> argparse.ArgumentParser:
