@@ -25,8 +25,8 @@ from schnitzel_stream.cli import (
     _queue,
     _run,
     _schema,
+    _service,
     _validate,
-    _windows_service,
 )
 from schnitzel_stream.errors import (
     ConfigError,
@@ -43,7 +43,7 @@ EXIT_CONFIG = 78  # EX_CONFIG: service files stop restart loops on this code
 
 Handler = Callable[[argparse.Namespace], int]
 
-_SUBCOMMANDS = (_validate, _run, _schema, _paths, _queue, _doctor, _bundle, _windows_service)
+_SUBCOMMANDS = (_validate, _run, _schema, _paths, _queue, _doctor, _bundle, _service)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,7 +20,7 @@ import win32evtlogutil
 import win32service
 import winerror
 
-from schnitzel_stream.winservice.spec import ServiceSpec
+from schnitzel_stream.service.windows_spec import ServiceSpec
 
 _START = {
     "auto": win32service.SERVICE_AUTO_START,

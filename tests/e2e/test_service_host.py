@@ -1,8 +1,8 @@
-"""The Windows service host's supervision, run for real on any OS with ``--foreground``.
+"""The service host's supervision (launchd, Windows SCM), run for real here in a console.
 
-Under the SCM (``windows-service run`` without ``--foreground``) the same supervisor runs;
-there the exit decides what the SCM does (see ``schnitzel_stream.winservice``), which the
-Windows lifecycle job proves. Here: the graceful stop reaches the runtime and its ``close()``
+Under the SCM (``service run --scm``) and under launchd the same supervisor runs; there the
+exit decides what the manager does (see ``schnitzel_stream.service``), which the macOS and
+Windows lifecycle jobs prove. Here: the graceful stop reaches the runtime and its ``close()``
 runs (events flushed, exit 0), an invalid graph is exit 78, a killed runtime is a crash, and
 the service definition a root carries is checked value by value.
 """
@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,8 +22,8 @@ from typing import Any
 import pytest
 
 from schnitzel_stream.errors import DeploymentError
-from schnitzel_stream.winservice._supervisor import classify
-from schnitzel_stream.winservice.spec import load_spec
+from schnitzel_stream.service._supervisor import classify
+from schnitzel_stream.service.windows_spec import load_spec
 from tests.support.proc import CliProcess
 
 ENDLESS = """\
@@ -37,14 +38,14 @@ edges:
 """
 
 
-def _host(tmp_path: Path, graph_text: str) -> CliProcess:
+def _host(tmp_path: Path, graph_text: str, *options: str) -> CliProcess:
     graph = tmp_path / "graph.yaml"
     graph.write_text(graph_text, encoding="utf-8")
     state = tmp_path / "state"
     command = [
-        sys.executable, "-m", "schnitzel_stream", "windows-service", "run", "--name", "edge-1",
-        "--foreground", "--host-log", str(tmp_path / "host.log"), "--cwd", str(tmp_path), "--stop-timeout", "15",
-        "--", "--scope", "portable", "--root", str(tmp_path), "--state-dir", str(state),
+        sys.executable, "-m", "schnitzel_stream", "service", "run", "--name", "edge-1",
+        "--host-log", str(tmp_path / "host.log"), "--cwd", str(tmp_path), "--stop-timeout", "15",
+        "--pid-file", str(tmp_path / "runtime.pid"), *options, "--", "--scope", "portable", "--root", str(tmp_path), "--state-dir", str(state),
         "--graph", str(graph),
     ]  # fmt: skip
     return CliProcess(command, log_dir=tmp_path / "out")
@@ -54,6 +55,13 @@ def _runtime_pid(log: Path) -> int:
     match = re.search(r"started the runtime, pid (\d+)", log.read_text(encoding="utf-8"))
     assert match, log.read_text(encoding="utf-8")
     return int(match.group(1))
+
+
+def _alive(pid: int) -> bool:
+    """Running, not gone and not a zombie (an orphan's exit may wait for a reaper)."""
+    done = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True, check=False)
+    state = done.stdout.strip()
+    return bool(state) and not state.startswith("Z")
 
 
 def _events(tmp_path: Path) -> int:
@@ -73,16 +81,21 @@ def test_a_stop_reaches_the_runtime_gracefully_and_the_host_exits_0(tmp_path: Pa
     assert "killed" not in log
     # The runtime's own graceful path ran: it logged its stop and its sink summary.
     assert _events(tmp_path) > 0
-    if sys.platform != "win32":  # os.kill(pid, 0) would terminate a process on Windows
-        with pytest.raises(ProcessLookupError):
-            os.kill(runtime, 0)
+    if sys.platform != "win32":  # ps is POSIX
+        assert not _alive(runtime)
 
 
-def test_an_invalid_graph_is_exit_78_and_is_not_a_crash(tmp_path: Path) -> None:
-    with _host(tmp_path, ENDLESS.replace("motion_detector", "motion_detektor")) as host:
+@pytest.mark.parametrize(
+    ("options", "code"),
+    [pytest.param((), 78, id="console"), pytest.param(("--exit-0-when-invalid",), 0, id="launchd")],
+)
+def test_an_invalid_graph_is_not_a_crash(tmp_path: Path, options: tuple[str, ...], code: int) -> None:
+    with _host(tmp_path, ENDLESS.replace("motion_detector", "motion_detektor"), *options) as host:
         finished = host.wait(timeout=60)
-    assert finished.returncode == 78, finished.describe()
-    assert "runtime exited with code 78: invalid" in (tmp_path / "host.log").read_text(encoding="utf-8")
+    assert finished.returncode == code, finished.describe()
+    log = (tmp_path / "host.log").read_text(encoding="utf-8")
+    assert "runtime exited with code 78: invalid" in log
+    assert "edge-1: the graph is invalid (exit 78); fix it and start the service again" in log
 
 
 def test_a_killed_runtime_is_a_crash(tmp_path: Path) -> None:
@@ -91,7 +104,9 @@ def test_a_killed_runtime_is_a_crash(tmp_path: Path) -> None:
         # SIGKILL on POSIX; TerminateProcess (exit code 15) on Windows.
         os.kill(_runtime_pid(tmp_path / "host.log"), getattr(signal, "SIGKILL", signal.SIGTERM))
         finished = host.wait(timeout=20)
+    # A non-zero exit: launchd's KeepAlive restarts it.
     assert finished.returncode in (1, 15), finished.describe()
+    assert not (tmp_path / "runtime.pid").exists()
     assert re.search(
         r"runtime exited with code (-9|15): crashed", (tmp_path / "host.log").read_text(encoding="utf-8")
     )
@@ -106,7 +121,7 @@ def test_a_runtime_that_ignores_the_stop_is_killed_after_the_timeout(tmp_path: P
         "        signal.signal(getattr(signal, name), signal.SIG_IGN)\n"
         "time.sleep(60)\n"
     )
-    from schnitzel_stream.winservice._supervisor import Supervisor
+    from schnitzel_stream.service._supervisor import Supervisor
 
     lines: list[str] = []
     supervisor = Supervisor([sys.executable, str(deaf)], log=lines.append, stop_timeout=1.0)
@@ -137,16 +152,29 @@ def test_exits_are_classified_as_a_service_manager_needs(
     assert classify(returncode, stop_requested) == outcome
 
 
-def test_install_and_remove_need_windows(tmp_path: Path) -> None:
-    spec = tmp_path / "svc.winsvc.json"
-    spec.write_text(json.dumps(_spec()), encoding="utf-8")
-    with CliProcess(
-        [sys.executable, "-m", "schnitzel_stream", "windows-service", "install", str(spec)],
-        log_dir=tmp_path / "o",
-    ) as proc:
+def _service(tmp_path: Path, *args: str) -> tuple[int, str]:
+    command = [sys.executable, "-m", "schnitzel_stream", "service", *args]
+    with CliProcess(command, log_dir=tmp_path / "o") as proc:
         finished = proc.wait(timeout=60)
-    assert finished.returncode == 2
-    assert "windows-service install needs Windows" in finished.stderr
+    return finished.returncode, finished.stderr
+
+
+def test_install_checks_the_definition_first_and_needs_windows(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.winsvc.json"
+    broken.write_text(json.dumps(_spec(account="LocalSystem")), encoding="utf-8")
+    code, stderr = _service(tmp_path, "install", str(broken))
+    assert code == 1
+    assert f"{broken}: account: 'LocalSystem' is not one of" in stderr
+    if sys.platform != "win32":  # on Windows a valid definition really installs (the lifecycle job)
+        valid = tmp_path / "svc.winsvc.json"
+        valid.write_text(json.dumps(_spec()), encoding="utf-8")
+        for action in ("install", "remove"):
+            code, stderr = _service(tmp_path, action, str(valid))
+            assert code == 2
+            assert f"service {action} needs Windows" in stderr
+        code, stderr = _service(tmp_path, "run", "--scm", "--name", "x", "--", "--graph", "g.yaml")
+        assert code == 2
+        assert "service run --scm needs Windows" in stderr
 
 
 def _spec(**changes: Any) -> dict[str, Any]:
@@ -173,7 +201,7 @@ def test_a_valid_definition_gives_an_isolated_quoted_command_line(tmp_path: Path
     spec = load_spec(path)
     assert spec.image_path().startswith(
         '"C:\\Program Files\\SchnitzelStream\\edge-1\\venv\\Scripts\\python.exe" -I -m schnitzel_stream '
-        "windows-service run --name schnitzel-stream-edge-1 "
+        "service run --scm --name schnitzel-stream-edge-1 "
     )
     assert spec.host_command()[-2:] == [
         "--graph",
@@ -211,3 +239,30 @@ def test_a_hostile_or_broken_definition_is_refused_with_its_key(
         load_spec(path)
     assert message in str(caught.value)
     assert str(path) in caught.value.problems[0].one_line()
+
+
+def test_a_runtime_left_by_a_killed_host_is_stopped_before_a_new_one_starts(tmp_path: Path) -> None:
+    with _host(tmp_path, ENDLESS) as host:
+        host.wait_until(lambda: _events(tmp_path) > 0, timeout=60, what="motion events")
+        orphan = _runtime_pid(tmp_path / "host.log")
+        host.kill()  # the host dies at once; its runtime, in its own process group, lives on
+    assert (tmp_path / "runtime.pid").read_text().strip() == str(orphan)
+    (tmp_path / "host.log").write_text("", encoding="utf-8")
+    try:
+        with _host(tmp_path, ENDLESS) as host:
+            host.wait_until(
+                lambda: "started the runtime" in (tmp_path / "host.log").read_text(),
+                timeout=60,
+                what="a start",
+            )
+            log = (tmp_path / "host.log").read_text(encoding="utf-8")
+            if sys.platform == "win32":
+                # Under the SCM a job object ends the runtime with its host; no pid is ever signalled.
+                assert "from before" not in log
+            else:
+                assert f"a runtime from before (pid {orphan}) still runs: stopping it first" in log
+                assert not _alive(orphan)
+            assert host.stop(timeout=20).returncode == 0
+    finally:
+        if sys.platform == "win32":
+            os.kill(orphan, signal.SIGTERM)  # TerminateProcess

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, NoReturn
 
 import servicemanager
@@ -21,37 +20,30 @@ import win32job
 import win32service
 import win32serviceutil
 
-from schnitzel_stream.winservice._supervisor import Supervisor
+from schnitzel_stream.service._supervisor import Supervisor
 
 #: How long the SCM is told a start may take (the first import of OpenCV is slow on a cold disk).
 _START_HINT_MS = 60_000
 
 
-def serve(
-    name: str,
-    runtime: Sequence[str],
-    *,
-    cwd: Path | None,
-    stop_timeout: float,
-    log: Callable[[str], None],
-) -> None:
+def serve(name: str, supervisor: Supervisor, log: Callable[[str], None]) -> None:
     """Host service ``name``; returns when the SCM's dispatcher does (the service stopped)."""
-    host = _host_class(name, runtime, cwd, stop_timeout, log)
+    host = _host_class(name, supervisor, log)
     servicemanager.Initialize(name, servicemanager.__file__)
     servicemanager.PrepareToHostSingle(host)
     servicemanager.StartServiceCtrlDispatcher()
 
 
-def _host_class(
-    name: str, runtime: Sequence[str], cwd: Path | None, stop_timeout: float, log: Callable[[str], None]
-) -> type[Any]:
+def _host_class(name: str, supervisor: Supervisor, log: Callable[[str], None]) -> type[Any]:
+    stop_timeout = supervisor.stop_timeout
+
     class Host(win32serviceutil.ServiceFramework):  # type: ignore[misc]
         _svc_name_ = name
         _svc_display_name_ = name
 
         def __init__(self, args: Any) -> None:
             super().__init__(args)
-            self.supervisor = Supervisor(runtime, log=log, cwd=cwd, stop_timeout=stop_timeout)
+            self.supervisor = supervisor
 
         def SvcStop(self) -> None:
             self.ReportServiceStatus(

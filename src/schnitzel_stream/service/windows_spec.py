@@ -2,7 +2,7 @@
 
 One file says what the SCM registers: the service name, the account, the interpreter, the
 runtime's arguments, the working directory, the host's log, the restart delay and the stop
-timeout. ``install.ps1`` hands it to ``windows-service install``, which registers exactly
+timeout. ``install.ps1`` hands it to ``service install``, which registers exactly
 this; ``validate --deployment`` checks the same file. Reading it never touches the registry,
 so it is checked on any OS.
 """
@@ -49,8 +49,9 @@ class ServiceSpec:
             "-I",
             "-m",
             "schnitzel_stream",
-            "windows-service",
+            "service",
             "run",
+            "--scm",
             "--name",
             self.name,
             "--host-log",
