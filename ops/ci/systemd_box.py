@@ -59,7 +59,11 @@ class SystemdBox:
             *(f"--bind={path}" for path in self.binds),
         ]  # fmt: skip
         self._nspawn = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT, start_new_session=True
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + self.boot_timeout
         while time.monotonic() < deadline:
@@ -85,13 +89,19 @@ class SystemdBox:
         return int(pids[0]) if pids else None
 
     def run(
-        self, *command: str, check: bool = True, timeout: float = 600.0, env: dict[str, str] | None = None
+        self,
+        *command: str,
+        check: bool = True,
+        timeout: float = 600.0,
+        env: dict[str, str] | None = None,
+        input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
         """Run ``command`` in the box as root; its output is captured as text."""
         if self._init_pid is None:
             raise BoxError("the box is not running")
         done = subprocess.run(
             ["nsenter", "-t", str(self._init_pid), "-a", "--", *command],
+            input=input,
             capture_output=True,
             text=True,
             timeout=timeout,
