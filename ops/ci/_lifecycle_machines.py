@@ -38,7 +38,8 @@ class Host:
     def __init__(self) -> None:
         self._sudo: list[str] = []
         if sys.platform != "win32" and os.geteuid() != 0:
-            self._sudo = ["sudo", "-E"]
+            # sudo resets PATH (secure_path): keep ours, so the install scripts find uv.
+            self._sudo = ["sudo", "-E", "env", f"PATH={os.environ.get('PATH', '')}"]
 
     def run(
         self,
