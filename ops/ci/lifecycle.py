@@ -103,7 +103,8 @@ def prepare_sources(work: Path, worktree: bool) -> tuple[Path, list[str]]:
     return src, commits
 
 
-def render(src: Path, root: Path, commit: str, os_name: str) -> None:
+def render(src: Path, root: Path, commit: str, os_name: str, **answers: object) -> None:
+    """A root from the clone at ``commit``, kept in git (``copier update`` needs it)."""
     from copier import run_copy
 
     data = {
@@ -111,6 +112,7 @@ def render(src: Path, root: Path, commit: str, os_name: str) -> None:
         "target_os": os_name,
         "scope": "system",
         "restart_delay_sec": RESTART_DELAY,
+        **answers,
     }
     run_copy(str(src), root, data=data, defaults=True, quiet=True, vcs_ref=commit)
     _git("init", "--quiet", cwd=root)
