@@ -299,6 +299,42 @@ def lock_export(session: nox.Session) -> None:
     session.log(f"wrote {TEMPLATE_LOCK}")
 
 
+#: The dev tools the unit tests need; the rest of the dev group (linters, copier, ...) is not
+#: needed to prove the runtime's lower bounds.
+_MINIMUM_TEST_TOOLS = ("pytest", "pytest-xdist", "hypothesis")
+
+
+@nox.session
+def minimums(session: nox.Session) -> None:
+    """The unit tests against the lowest versions pyproject.toml allows (uv ``lowest-direct``).
+
+    Every runtime dependency and the test tools are resolved to their declared lower bounds,
+    so a bound that is too low fails here instead of on a user's machine. The session's
+    environment is built from pyproject.toml, not uv.lock, on purpose.
+    """
+    tools = [
+        requirement
+        for requirement in PYPROJECT["dependency-groups"]["dev"]
+        if requirement.split(">")[0].split("=")[0].strip() in _MINIMUM_TEST_TOOLS
+    ]
+    session.run_install(
+        "uv",
+        "pip",
+        "install",
+        "--python",
+        session.virtualenv.location,
+        "--resolution",
+        "lowest-direct",
+        "--reinstall",
+        "--editable",
+        ".",
+        *tools,
+        env={"UV_PYTHON_DOWNLOADS": "never"},
+    )
+    session.run("uv", "pip", "list", "--python", session.virtualenv.location, external=True)
+    session.run("pytest", "-n", _workers(), "-m", _NOT_SLOW, *(session.posargs or ["tests/unit"]))
+
+
 @nox.session
 def lifecycle(session: nox.Session) -> None:
     """The deployment lifecycle under this OS's real service manager (ops/ci/lifecycle.py).

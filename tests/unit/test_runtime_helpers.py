@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import random
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,17 @@ from schnitzel_stream import redact
 from schnitzel_stream.runtime import logs
 from schnitzel_stream.runtime.sdnotify import Notifier
 from schnitzel_stream.runtime.signals import stop_signals
+
+
+@pytest.fixture(autouse=True)
+def _restore_package_logger() -> Iterator[None]:
+    """logs.configure() replaces the package logger's handlers and stops propagation; undo it,
+    or later tests in the same worker (caplog on schnitzel_stream.*) see no records."""
+    logger = logging.getLogger(logs.LOGGER_NAME)
+    saved = (list(logger.handlers), logger.propagate, logger.level)
+    yield None
+    logger.handlers[:] = saved[0]
+    logger.propagate, logger.level = saved[1], saved[2]
 
 
 def _log_once(fmt: logs.LogFormat, message: str, *args: object, exc: bool = False) -> str:
