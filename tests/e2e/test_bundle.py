@@ -230,6 +230,29 @@ def test_a_download_that_does_not_match_the_lock_fails_and_the_previous_bundle_s
     assert not (root / ".wheels.partial").exists()
 
 
+def test_an_index_that_fails_now_and_then_is_asked_again(
+    tmp_path: Path, index: PackageIndex, project_wheel: Path
+) -> None:
+    root = _root(tmp_path, _lock(index))
+    index.unavailable = 2  # two 503 answers, then the index works again
+    done = _bundle(
+        root, "--index-url", index.url, "--no-cache", "--wheel", str(project_wheel), "--python", "3.11"
+    )
+    assert done.returncode == 0, done.stderr
+    assert index.requests.count("/simple/fast/") >= 2 or index.requests.count("/simple/pure/") >= 2
+
+
+def test_a_package_the_index_does_not_know_fails_at_once_with_the_url(
+    tmp_path: Path, index: PackageIndex, project_wheel: Path
+) -> None:
+    lock = _lock(index) + "missing==1.0 --hash=sha256:" + "0" * 64 + "\n"
+    root = _root(tmp_path, lock)
+    done = _bundle(root, "--index-url", index.url, "--no-cache", "--wheel", str(project_wheel))
+    assert done.returncode == 1
+    assert f"cannot read the index page {index.url}missing/: 404" in done.stderr
+    assert index.requests.count("/simple/missing/") == 1
+
+
 def test_a_file_the_lock_does_not_hash_is_never_chosen(
     tmp_path: Path, index: PackageIndex, project_wheel: Path
 ) -> None:

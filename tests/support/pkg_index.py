@@ -33,6 +33,8 @@ class PackageIndex:
     files: dict[str, list[Path]] = field(default_factory=dict)
     tampered: set[str] = field(default_factory=set)
     requests: list[str] = field(default_factory=list)
+    #: Answer this many next requests with 503, as an overloaded index does now and then.
+    unavailable: int = 0
 
     def publish(self, filename: str, content: bytes | None = None) -> Path:
         """Add a wheel file (any bytes: the bundle never opens dependency wheels)."""
@@ -62,6 +64,10 @@ def _handler(index: PackageIndex) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             index.requests.append(self.path)
+            if index.unavailable > 0:
+                index.unavailable -= 1
+                self.send_error(503)
+                return
             parts = [part for part in self.path.split("/") if part]
             if len(parts) == 2 and parts[0] == "simple":
                 self._page(canonicalize_name(parts[1]))

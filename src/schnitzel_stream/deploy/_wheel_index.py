@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -34,6 +35,9 @@ _JSON = "application/vnd.pypi.simple.v1+json"
 _ACCEPT = f"{_JSON}, text/html;q=0.1"
 _TIMEOUT = (15.0, 120.0)  # connect, read: per socket operation
 _CHUNK = 256 * 1024
+#: An index answers 5xx or drops a connection now and then: try again, a little later each time.
+_ATTEMPTS = 4
+_BACKOFF = 1.0
 #: Called with the bytes read so far for one file.
 Advance = Callable[[int], None]
 
@@ -64,8 +68,7 @@ def fetch_index_page(session: Any, index_url: str, name: str) -> list[IndexFile]
 
     url = urljoin(index_url if index_url.endswith("/") else index_url + "/", f"{canonicalize_name(name)}/")
     try:
-        response = session.get(url, headers={"Accept": _ACCEPT}, timeout=_TIMEOUT)
-        response.raise_for_status()
+        response = _retrying(lambda: session.get(url, headers={"Accept": _ACCEPT}, timeout=_TIMEOUT))
     except requests.RequestException as exc:
         raise BundleError(
             Problem("bundle.index", f"cannot read the index page {url}: {_reason(exc)}", hint=_OFFLINE_HINT)
@@ -77,6 +80,24 @@ def fetch_index_page(session: Any, index_url: str, name: str) -> list[IndexFile]
 
 
 _OFFLINE_HINT = "bundle needs the package index (or --index-url of a mirror); the device itself needs none"
+
+
+def _retrying(request: Callable[[], Any]) -> Any:
+    """``request()`` with ``raise_for_status``, again after a connection error or a 5xx answer."""
+    import requests
+
+    for attempt in range(_ATTEMPTS):
+        try:
+            response = request()
+            response.raise_for_status()
+            return response
+        except requests.RequestException as exc:
+            status = exc.response.status_code if exc.response is not None else None
+            transient = status is None or status >= 500 or status == 429
+            if not transient or attempt == _ATTEMPTS - 1:
+                raise
+            time.sleep(_BACKOFF * 2**attempt)
+    raise AssertionError("unreachable")
 
 
 def _reason(exc: Exception) -> str:
@@ -203,14 +224,15 @@ def _download(session: Any, url: str, partial: Path, advance: Advance) -> str:
     digest = hashlib.sha256()
     done = 0
     try:
-        with session.get(url, stream=True, timeout=_TIMEOUT) as response:
-            response.raise_for_status()
-            with partial.open("wb") as out:
-                for chunk in response.iter_content(_CHUNK):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    done += len(chunk)
-                    advance(done)
+        with (
+            _retrying(lambda: session.get(url, stream=True, timeout=_TIMEOUT)) as response,
+            partial.open("wb") as out,
+        ):
+            for chunk in response.iter_content(_CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                advance(done)
     except requests.RequestException as exc:
         partial.unlink(missing_ok=True)
         raise BundleError(
