@@ -263,12 +263,19 @@ def _given_wheel(
 
 
 def _differences(wheel: Path, checkout: Path, sha: str) -> list[str]:
-    """Package files that differ between the wheel and the commit's tree (git blob ids)."""
-    listing = _git("ls-tree", "-r", "-z", sha, "--", _PACKAGE_DIR, cwd=checkout).stdout.decode()
-    expected: dict[str, str] = {}
-    for record in filter(None, listing.split("\0")):
-        meta, path = record.split("\t", 1)
-        expected[path.removeprefix("src/")] = meta.split()[2]
+    """Package files that differ between the wheel and the commit's tree (git blob ids).
+
+    The package is ``src/schnitzel_stream/`` plus whatever the commit's pyproject.toml maps
+    into the wheel with hatch's ``force-include`` (a source path in the tree -> a wheel path).
+    """
+    expected = _tree_blobs(checkout, sha, _PACKAGE_DIR, "src/")
+    for source, target in _force_include(checkout, sha).items():
+        blobs = _tree_blobs(checkout, sha, source, "")
+        if set(blobs) == {source}:  # one file
+            expected[target] = blobs[source]
+        else:
+            for path, blob in blobs.items():
+                expected[target.rstrip("/") + "/" + path.removeprefix(source.rstrip("/") + "/")] = blob
     found: dict[str, str] = {}
     with zipfile.ZipFile(wheel) as archive:
         for member in archive.namelist():
@@ -283,3 +290,25 @@ def _differences(wheel: Path, checkout: Path, sha: str) -> list[str]:
         for name in names
         if expected.get(name) != found.get(name)
     ]
+
+
+def _tree_blobs(checkout: Path, sha: str, path: str, strip: str) -> dict[str, str]:
+    listing = _git("ls-tree", "-r", "-z", sha, "--", path, cwd=checkout).stdout.decode()
+    blobs: dict[str, str] = {}
+    for record in filter(None, listing.split("\0")):
+        meta, name = record.split("\t", 1)
+        blobs[name.removeprefix(strip)] = meta.split()[2]
+    return blobs
+
+
+def _force_include(checkout: Path, sha: str) -> dict[str, str]:
+    import tomllib
+
+    shown = _git("show", f"{sha}:pyproject.toml", cwd=checkout)
+    try:
+        document = tomllib.loads(shown.stdout.decode())
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}
+    table = document.get("tool", {}).get("hatch", {}).get("build", {}).get("targets", {}).get("wheel", {})
+    mapping = table.get("force-include", {}) if isinstance(table, dict) else {}
+    return {str(k): str(v) for k, v in mapping.items()} if isinstance(mapping, dict) else {}
