@@ -20,7 +20,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
-from typing import Literal, get_args
+from typing import Literal, TypeVar, get_args
 
 from schnitzel_stream.errors import ConfigError
 
@@ -31,6 +31,7 @@ PathClass = Literal["config", "state", "logs"]
 OS_NAMES: tuple[OsName, ...] = get_args(OsName)
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 PATH_CLASSES: tuple[PathClass, ...] = get_args(PathClass)
+_P = TypeVar("_P", bound=PurePath)
 
 APP_DIR = "schnitzel-stream"
 WINDOWS_APP_DIR = "SchnitzelStream"
@@ -76,38 +77,50 @@ def _pure(os_name: OsName, value: str) -> PurePath:
     return PureWindowsPath(value) if os_name == "windows" else PurePosixPath(value)
 
 
-def system_paths(os_name: OsName, environ: Mapping[str, str]) -> dict[PathClass, PurePath]:
-    """The system-scope table of DESIGN.md section 3."""
+def system_paths(
+    os_name: OsName, environ: Mapping[str, str], instance: str | None = None
+) -> dict[PathClass, PurePath]:
+    """The system-scope table of DESIGN.md section 3.
+
+    ``instance`` (a deployment name) gives one deployment's own directories below the
+    application's: ``/etc/schnitzel-stream/<instance>``, ``...\\SchnitzelStream\\<instance>\\config``.
+    """
     if os_name == "windows":
         base = PureWindowsPath(environ.get("ProgramData") or environ.get("PROGRAMDATA") or r"C:\ProgramData")
-        app = base / WINDOWS_APP_DIR
+        app = _app(base / WINDOWS_APP_DIR, instance)
         return {"config": app / "config", "state": app / "state", "logs": app / "logs"}
     if os_name == "macos":
         return {
-            "config": PurePosixPath("/usr/local/etc") / APP_DIR,
-            "state": PurePosixPath("/usr/local/var/lib") / APP_DIR,
-            "logs": PurePosixPath("/usr/local/var/log") / APP_DIR,
+            "config": _app(PurePosixPath("/usr/local/etc") / APP_DIR, instance),
+            "state": _app(PurePosixPath("/usr/local/var/lib") / APP_DIR, instance),
+            "logs": _app(PurePosixPath("/usr/local/var/log") / APP_DIR, instance),
         }
     return {
-        "config": PurePosixPath("/etc") / APP_DIR,
-        "state": PurePosixPath("/var/lib") / APP_DIR,
-        "logs": PurePosixPath("/var/log") / APP_DIR,
+        "config": _app(PurePosixPath("/etc") / APP_DIR, instance),
+        "state": _app(PurePosixPath("/var/lib") / APP_DIR, instance),
+        "logs": _app(PurePosixPath("/var/log") / APP_DIR, instance),
     }
 
 
-def user_paths(os_name: OsName, environ: Mapping[str, str], home: str) -> dict[PathClass, PurePath]:
+def _app(app_dir: _P, instance: str | None) -> _P:
+    return app_dir / instance if instance else app_dir
+
+
+def user_paths(
+    os_name: OsName, environ: Mapping[str, str], home: str, instance: str | None = None
+) -> dict[PathClass, PurePath]:
     """The user's own directories for the OS (the XDG, Apple and Windows conventions)."""
     if os_name == "windows":
         local = PureWindowsPath(environ.get("LOCALAPPDATA") or str(PureWindowsPath(home, "AppData", "Local")))
-        app = local / WINDOWS_APP_DIR
+        app = _app(local / WINDOWS_APP_DIR, instance)
         return {"config": app / "config", "state": app / "state", "logs": app / "logs"}
     posix_home = PurePosixPath(home)
     if os_name == "macos":
-        support = posix_home / "Library" / "Application Support" / APP_DIR
+        support = _app(posix_home / "Library" / "Application Support" / APP_DIR, instance)
         return {
             "config": support / "config",
             "state": support / "state",
-            "logs": posix_home / "Library" / "Logs" / APP_DIR,
+            "logs": _app(posix_home / "Library" / "Logs" / APP_DIR, instance),
         }
 
     def xdg(var: str, default: PurePosixPath) -> PurePosixPath:
@@ -115,12 +128,33 @@ def user_paths(os_name: OsName, environ: Mapping[str, str], home: str) -> dict[P
         # The XDG spec says relative values are invalid and must be ignored.
         return PurePosixPath(value) if value.startswith("/") else default
 
-    state_home = xdg("XDG_STATE_HOME", posix_home / ".local" / "state")
+    state = _app(xdg("XDG_STATE_HOME", posix_home / ".local" / "state") / APP_DIR, instance)
     return {
-        "config": xdg("XDG_CONFIG_HOME", posix_home / ".config") / APP_DIR,
-        "state": state_home / APP_DIR,
-        "logs": state_home / APP_DIR / "logs",
+        "config": _app(xdg("XDG_CONFIG_HOME", posix_home / ".config") / APP_DIR, instance),
+        "state": state,
+        "logs": state / "logs",
     }
+
+
+def scope_paths(
+    os_name: OsName,
+    scope: Scope,
+    *,
+    environ: Mapping[str, str],
+    home: str | None = None,
+    root: str | None = None,
+    instance: str | None = None,
+) -> dict[PathClass, PurePath]:
+    """The scope's default directories (no overrides); portable scope needs ``root``."""
+    if scope == "system":
+        return system_paths(os_name, environ, instance)
+    if scope == "portable":
+        if not root:
+            raise ConfigError(
+                f"portable scope needs a root: pass --root or set {ROOT_ENV}", code="paths.root"
+            )
+        return portable_paths(os_name, root)
+    return user_paths(os_name, environ, home or str(Path.home()), instance)
 
 
 def portable_paths(os_name: OsName, root: str) -> dict[PathClass, PurePath]:
@@ -146,17 +180,13 @@ def resolve_paths(
             f"unknown scope {chosen!r}; expected one of {', '.join(SCOPES)}", code="paths.scope"
         )
     resolved_scope: Scope = chosen
-    if resolved_scope == "system":
-        defaults = system_paths(os_name, env)
-    elif resolved_scope == "portable":
-        portable_root = root or env.get(ROOT_ENV)
-        if not portable_root:
-            raise ConfigError(
-                f"portable scope needs a root: pass --root or set {ROOT_ENV}", code="paths.root"
-            )
-        defaults = portable_paths(os_name, portable_root)
-    else:
-        defaults = user_paths(os_name, env, home or str(Path.home()))
+    defaults = scope_paths(
+        os_name,
+        resolved_scope,
+        environ=env,
+        home=home,
+        root=root or env.get(ROOT_ENV),
+    )
 
     chosen_paths = dict(defaults)
     sources: list[tuple[PathClass, str]] = []

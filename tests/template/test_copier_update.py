@@ -87,7 +87,7 @@ def _rendered_root(tmp_path: Path, repo: Path) -> Path:
     return root
 
 
-UNIT_TEMPLATE = "{% if target_os == 'linux' %}{{ service_file }}{% endif %}.jinja"
+UNIT_TEMPLATE = "{% if target_os == 'linux' %}schnitzel-stream-{{ deployment_name }}.service{% endif %}.jinja"
 
 
 def test_update_applies_and_keeps_edits(tmp_path: Path) -> None:

@@ -50,6 +50,9 @@ def test_plist_keys(template_dir: Path, tmp_path: Path, scope: str) -> None:
     # One list element per argument: a path with spaces needs no quoting here.
     assert plist["ProgramArguments"] == [
         f"{install}/venv/bin/python",
+        "-I",  # isolated: the writable working directory is never on sys.path
+        "-B",
+        "-u",
         "-m",
         "schnitzel_stream",
         "--env-file",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
-import yaml
 
 from schnitzel_stream.deploy.lock_export import (
     EXPORT_COMMAND,
@@ -70,8 +70,10 @@ def test_unhashed_and_broken_lines_are_reported() -> None:
 
 def test_template_installs_the_project_version() -> None:
     pyproject = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    questions = yaml.safe_load((REPO_ROOT / "copier.yml").read_text(encoding="utf-8"))
-    assert questions["schnitzel_stream_version"]["default"] == pyproject["project"]["version"]
+    layout = (REPO_ROOT / "templates" / "deployment" / "_partials" / "layout.jinja").read_text("utf-8")
+    match = re.search(r"\{%- set version = '([^']+)' -%\}", layout)
+    assert match is not None
+    assert match.group(1) == pyproject["project"]["version"]
 
 
 THIS_PLATFORM = sys.platform

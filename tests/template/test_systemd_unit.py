@@ -95,9 +95,12 @@ def test_unit_settings(template_dir: Path, tmp_path: Path, scope: str) -> None:
     install_dir = tmp_path / "opt" / "edge-1"
     start = split_command(value("ExecStart") or "")
     assert start is not None
-    assert start[:3] == [f"{install_dir}/venv/bin/python", "-m", "schnitzel_stream"]
+    # Isolated (-I): the working directory is the writable state directory, never on sys.path.
+    python = [f"{install_dir}/venv/bin/python", "-I", "-B", "-u", "-m", "schnitzel_stream"]
+    assert start[:6] == python
     pre = split_command(value("ExecStartPre") or "")
     assert pre is not None
+    assert pre[:6] == python
     assert "--validate-only" in pre
     assert value("NoNewPrivileges") == "yes"
     assert value("ProtectSystem") == "strict"

@@ -60,8 +60,8 @@ def test_program_files_paths_are_quoted(template_dir: Path, tmp_path: Path) -> N
     assert command == f'"{PROGRAM_FILES}\\venv\\Scripts\\python.exe"'
     args = split_windows_args(_text(task, "t:Actions/t:Exec/t:Arguments"))
     config = r"C:\ProgramData\SchnitzelStream\edge-1\config"
-    assert args[:2] == ["-m", "schnitzel_stream"]
-    pairs = dict(zip(args[2::2], args[3::2], strict=False))
+    assert args[:5] == ["-I", "-B", "-u", "-m", "schnitzel_stream"]  # isolated: see test_isolation
+    pairs = dict(zip(args[5::2], args[6::2], strict=False))
     assert pairs["--env-file"] == config + r"\schnitzel-stream.env"
     assert pairs["--graph"] == config + r"\graph.yaml"
     assert pairs["--scope"] == "system"

@@ -285,14 +285,16 @@ def test_github_format(template_dir: Path, tmp_path: Path) -> None:
 def test_state_dir_not_writable_by_the_service_account(template_dir: Path, tmp_path: Path) -> None:
     """On the target OS, an existing path class must be usable by the account in the answers."""
     install_dir = tmp_path / "opt" / "edge-1"
-    data = answers("linux", "portable", "synthetic_demo", install_dir=str(install_dir), service_user="nobody")
+    data = answers(
+        "linux", "portable", "synthetic_demo", install_dir=str(install_dir), service_user="www-data"
+    )
     root = render(template_dir, tmp_path / "root", data)
     state = install_dir / "state"
     state.mkdir(parents=True)
-    state.chmod(0o700)  # owned by the test's account, not by nobody
+    state.chmod(0o700)  # owned by the test's account, not by www-data
     found = _codes(root)
     [problem] = found["deploy.paths"]
-    assert "'nobody' cannot write to ${state}" in problem.message
+    assert "'www-data' cannot write to ${state}" in problem.message
     state.chmod(0o777)
     assert "deploy.paths" not in _codes(root)
     assert "deploy.paths" not in _codes(root, check_paths=False)

@@ -1,10 +1,15 @@
 """The service command: what a service file runs, compared with what the answers call for.
 
-Every service file runs the runtime contract ``<venv python> -m schnitzel_stream --graph
-GRAPH`` plus options. The checks read the command semantically (options in any order, extra
-options such as ``--log-level debug`` allowed) and resolve the effective path classes the way
-the runtime will: a ``--*-dir`` flag, else a ``SCHNITZEL_STREAM_*_DIR`` variable, else the
-scope's default.
+Every service file runs the runtime contract ``<venv python> -I -B -u -m schnitzel_stream
+--graph GRAPH`` plus options. The checks read the command semantically (options in any
+order) and resolve the effective path classes the way the runtime will: a ``--*-dir`` flag,
+else a ``SCHNITZEL_STREAM_*_DIR`` variable, else the scope's default.
+
+What the template never writes is an error: an interpreter without ``-I`` (the service's
+working directory is writable, and without ``-I`` it would be on ``sys.path``), any other
+interpreter option, a word that is not an option (a second command), or a second module.
+A runtime option the template does not write (``--log-level debug``) is a warning: the
+operator may have a reason, and none of them runs code.
 """
 
 from __future__ import annotations
@@ -37,7 +42,25 @@ _VALUE_OPTIONS = frozenset(
         "--stop-timeout",
     }
 )
+#: Flags of the runtime (no value) a service command may carry.
+_FLAG_OPTIONS = frozenset({"--validate-only"})
 MODULE = "schnitzel_stream"
+#: The interpreter options the template writes: isolated (-I: no current or script directory
+#: on sys.path, no PYTHON* variables, no user site), no bytecode (-B), unbuffered (-u).
+ISOLATED = "-I"
+_WARNING_CODES = frozenset({"deploy.command-option"})
+#: The variables a service file may set for the runtime: its scope and path classes. The
+#: service's own settings and secrets go to the env file (never LD_PRELOAD, PYTHONPATH ...).
+SERVICE_ENVIRONMENT = frozenset(
+    {
+        "SCHNITZEL_STREAM_SCOPE",
+        "SCHNITZEL_STREAM_ROOT",
+        "SCHNITZEL_STREAM_CONFIG_DIR",
+        "SCHNITZEL_STREAM_STATE_DIR",
+        "SCHNITZEL_STREAM_LOGS_DIR",
+    }
+)
+_INTERPRETER_OPTIONS = frozenset({ISOLATED, "-B", "-u"})
 
 #: ``report(code, message, hint)`` adds one problem located at the command in the service file.
 Report = Callable[[str, str, "str | None"], None]
@@ -52,6 +75,7 @@ class Invocation:
     options: dict[str, str] = field(default_factory=dict)
     flags: frozenset[str] = frozenset()
     unknown: tuple[str, ...] = ()
+    interpreter_options: tuple[str, ...] = ()
 
 
 def parse_invocation(argv: Sequence[str]) -> Invocation | None:
@@ -59,6 +83,9 @@ def parse_invocation(argv: Sequence[str]) -> Invocation | None:
     if not argv:
         return None
     interpreter, rest = argv[0], list(argv[1:])
+    interpreter_options: list[str] = []
+    while rest and rest[0].startswith("-") and rest[0] != "-m":
+        interpreter_options.append(rest.pop(0))
     module: str | None = None
     if len(rest) >= 2 and rest[0] == "-m":
         module, rest = rest[1], rest[2:]
@@ -82,7 +109,9 @@ def parse_invocation(argv: Sequence[str]) -> Invocation | None:
         else:
             unknown.append(word)
         i += 1
-    return Invocation(interpreter, module, options, frozenset(flags), tuple(unknown))
+    return Invocation(
+        interpreter, module, options, frozenset(flags), tuple(unknown), tuple(interpreter_options)
+    )
 
 
 def check_invocation(
@@ -105,11 +134,39 @@ def check_invocation(
             f"{layout.python_path!r}",
             "render the root again (copier update) or fix install_dir in the answers",
         )
+    if ISOLATED not in invocation.interpreter_options:
+        report(
+            "deploy.isolation",
+            "the interpreter does not start isolated (-I): the service's writable working "
+            "directory would be on sys.path, so a module dropped there would run",
+            f"start it as: {layout.python_path} -I -B -u -m {MODULE} ...",
+        )
+    for option in invocation.interpreter_options:
+        if option not in _INTERPRETER_OPTIONS:
+            report(
+                "deploy.command",
+                f"the interpreter option {option!r} is not one the template writes "
+                f"({', '.join(sorted(_INTERPRETER_OPTIONS))})",
+                "render the root again (copier update)",
+            )
     if invocation.module != MODULE:
         report(
             "deploy.command",
             f"the command must run '-m {MODULE}'",
             "the runtime contract is python -m schnitzel_stream",
+        )
+    if invocation.unknown:
+        report(
+            "deploy.command",
+            f"the command has words the template never writes: {' '.join(map(repr, invocation.unknown))}",
+            "a service command is the runtime and its options only",
+        )
+    extra = sorted(flag for flag in invocation.flags if flag not in _FLAG_OPTIONS)
+    if extra:
+        report(
+            "deploy.command-option",
+            f"the command has options the template does not write: {', '.join(extra)}",
+            None,
         )
     graph = invocation.options.get("--graph")
     if graph != layout.graph_path:
@@ -161,9 +218,20 @@ def _setting(cls: PathClass) -> str:
 
 
 def collect(problems: list[Problem], file: str, line: int | None) -> Report:
-    """A :data:`Report` that appends problems located at ``file:line``."""
+    """A :data:`Report` that appends problems located at ``file:line`` (errors, but for the
+    options the template does not write, which are warnings)."""
 
     def report(code: str, message: str, hint: str | None) -> None:
-        problems.append(Problem(code=code, message=message, file=file, line=line, hint=hint))
+        warning = code in _WARNING_CODES
+        problems.append(
+            Problem(
+                code=code,
+                message=message,
+                file=file,
+                line=line,
+                hint=hint,
+                severity="warning" if warning else "error",
+            )
+        )
 
     return report

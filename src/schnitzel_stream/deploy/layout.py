@@ -1,22 +1,26 @@
 """Where a deployment lives on its device, computed from the template's answers.
 
-The template computes the same values in ``copier.yml`` (the ``when: false`` entries) to
-render the service files; ``validate --deployment`` computes them here to check that the
-rendered files still agree with the answers. The template tests render every OS x scope x
-profile and validate the result, so the two cannot drift apart unnoticed.
+The directories come from the path table of :mod:`schnitzel_stream.paths` (one deployment's
+own directories below the application's, ``instance=deployment_name``). The template cannot
+import Python without ``--trust``, so ``_partials/layout.jinja`` computes the same values in
+Jinja; ``tests/template/test_layout_parity.py`` renders every OS x scope with copier and
+compares what the rendered files name with :func:`layout_for`, so any drift fails.
+
+The answers themselves are checked by the template's one set of answer rules
+(:mod:`._answers`), the same rules copier's validators apply.
 
 Paths are strings in the target OS's own syntax (a Windows root can be checked on Linux).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, get_args
 
+from schnitzel_stream.deploy._answers import check_answer
 from schnitzel_stream.errors import Problem
-from schnitzel_stream.paths import OS_NAMES, SCOPES, OsName, Scope
+from schnitzel_stream.paths import OS_NAMES, SCOPES, OsName, Scope, scope_paths
 
 Profile = Literal["synthetic_demo", "rtsp_to_http_durable", "synthetic_to_http_durable", "synthetic_to_mqtt"]
 PROFILES: tuple[Profile, ...] = get_args(Profile)
@@ -26,13 +30,9 @@ GRAPH_FILE = "config/graph.yaml"
 LOCK_FILE = "requirements.lock.txt"
 #: The secret questions of the template: never stored in the answers file.
 SECRET_QUESTIONS = ("camera_password", "backend_token", "mqtt_password")
-
-NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
-_USER_PATTERN = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
-_POSIX_PATH = re.compile(r"(/[A-Za-z0-9._@+~ -]+)+")
-_WINDOWS_PATH = re.compile(r"[A-Za-z]:(\\[A-Za-z0-9._@+~() -]+)+")
+#: Answers that only some profiles ask (copier.yml's ``when:``), checked when present.
+_PROFILE_ANSWERS = ("camera_url", "camera_username", "backend_url", "mqtt_url", "mqtt_username")
 _T = TypeVar("_T", bound=str)
-_DOT_SEGMENT = re.compile(r"(^|[\\/])\.\.?([\\/]|$)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,49 +73,29 @@ class Layout:
 
 
 def layout_for(answers: Answers) -> Layout:
-    """The layout the template renders for ``answers`` (mirrors copier.yml's computed values)."""
-    os_name, scope, name = answers.target_os, answers.scope, answers.deployment_name
+    """The layout the template renders for ``answers`` (``_partials/layout.jinja``)."""
+    os_name, name, install = answers.target_os, answers.deployment_name, answers.install_dir
     sep = "\\" if os_name == "windows" else "/"
-    install = answers.install_dir
-    home = answers.user_home or ""
-    if scope == "portable":
-        config, state, logs = (f"{install}{sep}{leaf}" for leaf in ("config", "state", "logs"))
-    elif os_name == "windows":
-        base = f"{home}\\AppData\\Local" if scope == "user" else "C:\\ProgramData"
-        config, state, logs = (
-            f"{base}\\SchnitzelStream\\{name}\\{leaf}" for leaf in ("config", "state", "logs")
-        )
-    elif os_name == "macos":
-        if scope == "user":
-            support = f"{home}/Library/Application Support/schnitzel-stream/{name}"
-            config, state, logs = (
-                f"{support}/config",
-                f"{support}/state",
-                f"{home}/Library/Logs/schnitzel-stream/{name}",
-            )
-        else:
-            config = f"/usr/local/etc/schnitzel-stream/{name}"
-            state = f"/usr/local/var/lib/schnitzel-stream/{name}"
-            logs = f"/usr/local/var/log/schnitzel-stream/{name}"
-    elif scope == "user":
-        config = f"{home}/.config/schnitzel-stream/{name}"
-        state = f"{home}/.local/state/schnitzel-stream/{name}"
-        logs = f"{state}/logs"
-    else:
-        config, state, logs = (f"{root}/schnitzel-stream/{name}" for root in ("/etc", "/var/lib", "/var/log"))
-    python = f"{install}{sep}venv{sep}" + ("Scripts\\python.exe" if os_name == "windows" else "bin/python")
+    dirs = {
+        cls: str(path)
+        for cls, path in scope_paths(
+            os_name, answers.scope, environ={}, home=answers.user_home or "/", root=install, instance=name
+        ).items()
+    }
+    venv = f"{install}{sep}venv"
+    python = f"{venv}{sep}" + ("Scripts\\python.exe" if os_name == "windows" else "bin/python")
     service_name = f"dev.schnitzel-stream.{name}" if os_name == "macos" else f"schnitzel-stream-{name}"
     suffix = {"linux": ".service", "macos": ".plist", "windows": ".xml"}[os_name]
     scripts = ("install.ps1", "uninstall.ps1") if os_name == "windows" else ("install.sh", "uninstall.sh")
     return Layout(
-        config_dir=config,
-        state_dir=state,
-        logs_dir=logs,
+        config_dir=dirs["config"],
+        state_dir=dirs["state"],
+        logs_dir=dirs["logs"],
         install_dir=install,
-        venv_dir=f"{install}{sep}venv",
+        venv_dir=venv,
         python_path=python,
-        graph_path=f"{config}{sep}graph.yaml",
-        env_path=f"{config}{sep}schnitzel-stream.env",
+        graph_path=f"{dirs['config']}{sep}graph.yaml",
+        env_path=f"{dirs['config']}{sep}schnitzel-stream.env",
         service_name=service_name,
         service_file=service_name + suffix,
         install_scripts=scripts,
@@ -123,15 +103,12 @@ def layout_for(answers: Answers) -> Layout:
 
 
 def answers_from_mapping(data: Mapping[str, Any], file: str) -> tuple[Answers | None, list[Problem]]:
-    """Check the answers the layout depends on; ``None`` when they cannot give a layout."""
+    """Check the stored answers with the template's own rules; ``None`` when they give no layout."""
     problems: list[Problem] = []
 
-    def bad(key: str, message: str, hint: str | None = None) -> None:
-        problems.append(Problem(code="deploy.answers", message=message, path=key, file=file, hint=hint))
+    def bad(key: str, message: str) -> None:
+        problems.append(Problem(code="deploy.answers", message=f"{key}: {message}", path=key, file=file))
 
-    name = data.get("deployment_name")
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        bad("deployment_name", f"{name!r} is not a deployment name (1-63 of a-z, 0-9 and '-')")
     os_name = _choice(data.get("target_os"), OS_NAMES)
     if os_name is None:
         bad("target_os", f"{data.get('target_os')!r} is not one of {', '.join(OS_NAMES)}")
@@ -141,44 +118,39 @@ def answers_from_mapping(data: Mapping[str, Any], file: str) -> tuple[Answers | 
     profile = _choice(data.get("graph_profile"), PROFILES)
     if profile is None:
         bad("graph_profile", f"{data.get('graph_profile')!r} is not one of {', '.join(PROFILES)}")
-    ints: dict[str, int] = {}
-    for key, low, high, default in (
-        ("restart_delay_sec", 1, 3600, 5),
-        ("watchdog_sec", 5, 3600, 30),
-        ("log_max_mb", 1, 1024, 10),
-    ):
-        value = data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            bad(key, f"{value!r} is not a whole number from {low} to {high}")
-        else:
-            ints[key] = value
+    target = os_name or "linux"
+    # Which answers the template asked, as copier.yml's `when:` says; the others must be absent
+    # or valid (copier validates an answer given with --data even when it does not ask it).
+    asked = ["deployment_name", "install_dir", "restart_delay_sec", "watchdog_sec", "log_max_mb"]
+    if target != "windows" and scope != "user":
+        asked.append("service_user")
+    if scope == "user":
+        asked.append("user_home")
+    defaults = {"restart_delay_sec": 5, "watchdog_sec": 30, "log_max_mb": 10}
+    for key in asked:
+        message = check_answer(key, data.get(key, defaults.get(key)), target)
+        if message is not None:
+            bad(key, message)
+    for key in _PROFILE_ANSWERS:
+        if key in data and (message := check_answer(key, data[key], target)) is not None:
+            bad(key, message)
     if problems or os_name is None or scope is None or profile is None:
         return None, problems
-    target, chosen_scope = os_name, scope
-    user = data.get("service_user") if target != "windows" and chosen_scope != "user" else None
-    if user is not None and (
-        not isinstance(user, str) or not _USER_PATTERN.fullmatch(user) or user == "root"
-    ):
-        bad("service_user", f"{user!r} is not an unprivileged account name")
-    home = data.get("user_home") if chosen_scope == "user" else None
-    if chosen_scope == "user" and not _absolute(target, home):
-        bad("user_home", f"{home!r} is not an absolute {target} path")
-    install = data.get("install_dir")
-    if not _absolute(target, install):
-        bad("install_dir", f"{install!r} is not an absolute {target} path")
-    if problems:
-        return None, problems
+    user = data.get("service_user") if "service_user" in asked else None
+    home = data.get("user_home") if scope == "user" else None
     return (
         Answers(
-            deployment_name=str(name),
-            target_os=target,
-            scope=chosen_scope,
-            install_dir=str(install),
+            deployment_name=str(data["deployment_name"]),
+            target_os=os_name,
+            scope=scope,
+            install_dir=str(data["install_dir"]),
             graph_profile=profile,
             service_user=user,
             user_home=home,
+            restart_delay_sec=int(data.get("restart_delay_sec", 5)),
+            watchdog_sec=int(data.get("watchdog_sec", 30)),
+            log_max_mb=int(data.get("log_max_mb", 10)),
             raw=data,
-            **ints,
         ),
         [],
     )
@@ -190,14 +162,3 @@ def _choice(value: object, choices: tuple[_T, ...]) -> _T | None:
         if value == choice:
             return choice
     return None
-
-
-def _absolute(os_name: OsName, value: object) -> bool:
-    """An absolute path in the characters the template accepts, with no '.' or '..' segment."""
-    if not isinstance(value, str) or _DOT_SEGMENT.search(value):
-        return False
-    if os_name == "windows":
-        return _WINDOWS_PATH.fullmatch(value) is not None
-    if os_name == "linux" and " " in value:
-        return False
-    return _POSIX_PATH.fullmatch(value) is not None

@@ -1,13 +1,32 @@
-"""Checks of a rendered launchd property list against the answers and DESIGN.md section 4."""
+"""Checks of a rendered launchd property list against the answers and DESIGN.md section 4.
+
+An allowlist, as for systemd units: every key and every environment variable is one the
+template writes, and ``ProgramArguments`` is the runtime started isolated (``-I``). A plist
+edited by hand or by an attacker is an error.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from schnitzel_stream.deploy._invocation import check_invocation, collect, parse_invocation
+from schnitzel_stream.deploy._invocation import (
+    SERVICE_ENVIRONMENT,
+    check_invocation,
+    collect,
+    parse_invocation,
+)
 from schnitzel_stream.deploy.layout import Answers, Layout
 from schnitzel_stream.deploy.service_files import parse_plist, plist_key_line
 from schnitzel_stream.errors import Problem
+
+#: Every top-level key the template writes.
+_ALLOWED_KEYS = frozenset(
+    {
+        "Label", "ProgramArguments", "EnvironmentVariables", "UserName", "GroupName", "RunAtLoad",
+        "KeepAlive", "ThrottleInterval", "ExitTimeOut", "ProcessType", "Umask", "WorkingDirectory",
+        "StandardOutPath", "StandardErrorPath",
+    }
+)  # fmt: skip
 
 
 def check_plist(
@@ -28,7 +47,16 @@ def check_plist(
         if got != wanted:
             add("deploy.plist", f"{key} is {got!r}, expected {wanted!r}", key if key in plist else None, hint)
 
+    for key in sorted(set(plist) - _ALLOWED_KEYS):
+        add(
+            "deploy.plist",
+            f"{key} is not a key the template writes",
+            key,
+            "render the root again (copier update): a hand-edited plist is not trusted",
+        )
     expect("Label", layout.service_name, "launchctl finds the job by this label")
+    expect("ProcessType", "Standard")
+    expect("Umask", 0o077, "63 (0077): files the service writes are its own")
     expect("RunAtLoad", True, "start at boot (or at login for an agent)")
     keep_alive = plist.get("KeepAlive")
     if keep_alive is not True and keep_alive != {"SuccessfulExit": False}:
@@ -59,11 +87,24 @@ def check_plist(
             "UserName" if "UserName" in plist else None,
             "a daemon without UserName runs as root",
         )
+    if plist.get("GroupName") != (None if answers.scope == "user" else answers.service_user):
+        add(
+            "deploy.user",
+            f"GroupName is {plist.get('GroupName')!r}, not the service_user's group",
+            "GroupName",
+        )
 
     raw_env = plist.get("EnvironmentVariables", {})
     environ: dict[str, str] = {}
     if isinstance(raw_env, dict) and all(isinstance(v, str) for v in raw_env.values()):
         environ = {str(k): v for k, v in raw_env.items()}
+        for name in sorted(set(environ) - SERVICE_ENVIRONMENT):
+            add(
+                "deploy.plist",
+                f"EnvironmentVariables sets {name}, which the template never sets",
+                "EnvironmentVariables",
+                "the service's own settings go to the env file",
+            )
     else:
         add("deploy.plist", "EnvironmentVariables must map names to strings", "EnvironmentVariables")
     args = plist.get("ProgramArguments")

@@ -1,17 +1,42 @@
-"""Checks of a rendered Task Scheduler definition against the answers and DESIGN.md section 4."""
+"""Checks of a rendered Task Scheduler definition against the answers and DESIGN.md section 4.
+
+An allowlist, as for systemd units: every element is one the template writes, the task has
+exactly one action (an ``Exec`` of the runtime, started isolated with ``-I``), and it runs
+with least privilege. A task edited by hand or by an attacker is an error.
+"""
 
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
 
 from schnitzel_stream.deploy._invocation import check_invocation, collect, parse_invocation
 from schnitzel_stream.deploy.layout import Answers, Layout
-from schnitzel_stream.deploy.service_files import parse_task_xml, split_windows_args
+from schnitzel_stream.deploy.service_files import TASK_NS, parse_task_xml, split_windows_args
 from schnitzel_stream.errors import Problem
 
-#: Accounts that run a task whether or not anyone is logged on, without a stored password:
-#: LOCAL SERVICE, NETWORK SERVICE, SYSTEM.
-_SERVICE_SIDS = ("S-1-5-19", "S-1-5-20", "S-1-5-18")
+#: LOCAL SERVICE: the unprivileged built-in account the template runs the task as (SYSTEM,
+#: S-1-5-18, would give the runtime the whole machine).
+_LOCAL_SERVICE = "S-1-5-19"
+#: Every element the template writes, as a path below <Task> (namespace left out).
+_ALLOWED_ELEMENTS = frozenset(
+    {
+        "RegistrationInfo", "RegistrationInfo/Description", "RegistrationInfo/URI",
+        "Triggers", "Triggers/BootTrigger", "Triggers/BootTrigger/Enabled", "Triggers/BootTrigger/Delay",
+        "Principals", "Principals/Principal", "Principals/Principal/UserId",
+        "Principals/Principal/LogonType", "Principals/Principal/RunLevel",
+        "Settings", "Settings/MultipleInstancesPolicy", "Settings/DisallowStartIfOnBatteries",
+        "Settings/StopIfGoingOnBatteries", "Settings/AllowHardTerminate", "Settings/StartWhenAvailable",
+        "Settings/RunOnlyIfNetworkAvailable", "Settings/IdleSettings", "Settings/IdleSettings/StopOnIdleEnd",
+        "Settings/IdleSettings/RestartOnIdle", "Settings/AllowStartOnDemand", "Settings/Enabled",
+        "Settings/Hidden", "Settings/RunOnlyIfIdle", "Settings/WakeToRun", "Settings/ExecutionTimeLimit",
+        "Settings/Priority", "Settings/RestartOnFailure", "Settings/RestartOnFailure/Interval",
+        "Settings/RestartOnFailure/Count",
+        "Actions", "Actions/Exec", "Actions/Exec/Command", "Actions/Exec/Arguments",
+        "Actions/Exec/WorkingDirectory",
+    }
+)  # fmt: skip
 _MINUTES = re.compile(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?")
 
 
@@ -37,6 +62,9 @@ def check_task(data: bytes, file: str, answers: Answers, layout: Layout) -> list
             Problem(code, message, path=element or "", file=file, line=_line(text, element), hint=hint)
         )
 
+    _check_elements(task.root, add)
+    if task.text("Principals/Principal/RunLevel") != "LeastPrivilege":
+        add("deploy.task", "RunLevel is not LeastPrivilege: the task would run elevated", "RunLevel")
     boot = task.find("Triggers/BootTrigger")
     if boot is None or task.text("Triggers/BootTrigger/Enabled") == "false":
         add(
@@ -55,7 +83,7 @@ def check_task(data: bytes, file: str, answers: Answers, layout: Layout) -> list
                 "LogonType",
                 "S4U runs it whether or not the user is logged on, without a stored password",
             )
-    elif logon != "ServiceAccount" or user_id not in _SERVICE_SIDS:
+    elif logon != "ServiceAccount" or user_id != _LOCAL_SERVICE:
         add(
             "deploy.task",
             f"the task runs as {user_id!r} with LogonType {logon!r}, not as a service account",
@@ -98,6 +126,33 @@ def check_task(data: bytes, file: str, answers: Answers, layout: Layout) -> list
             "WorkingDirectory",
         )
     return problems
+
+
+def _check_elements(root: ET.Element, add: Callable[..., None]) -> None:
+    """Every element is one the template writes, and the task has exactly one action."""
+
+    def walk(element: ET.Element, path: str) -> None:
+        for child in element:
+            name = child.tag.rpartition("}")[2]
+            child_path = f"{path}/{name}" if path else name
+            if child_path not in _ALLOWED_ELEMENTS or not child.tag.startswith(f"{{{TASK_NS}}}"):
+                add(
+                    "deploy.task",
+                    f"<{child_path}> is not an element the template writes",
+                    name,
+                    "render the root again (copier update): a hand-edited task is not trusted",
+                )
+            else:
+                walk(child, child_path)
+
+    walk(root, "")
+    actions = root.find(f"{{{TASK_NS}}}Actions")
+    if actions is not None and len(actions) != 1:
+        add(
+            "deploy.task",
+            f"the task has {len(actions)} actions; the template writes one (the runtime)",
+            "Actions",
+        )
 
 
 def _line(text: str, element: str | None) -> int | None:
