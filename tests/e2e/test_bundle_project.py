@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from copier import run_copy
 
+from tests.support.clone import clone_repository
 from tests.support.pkg_index import PackageIndex, serving
-from tests.support.secrets import ALLOW_MARKER, allow_secret_file
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PURE = "pure-2.0-py3-none-any.whl"
@@ -45,18 +45,6 @@ def _bundle(root: Path, *args: str, cwd: Path) -> subprocess.CompletedProcess[st
     )
 
 
-def _clone(source: Path, target: Path) -> Path:
-    """A clone whose copy of the test secrets module is declared to the secret scan.
-
-    The declaration file is excluded from git, so the clone stays clean for copier.
-    """
-    _git("clone", "--quiet", str(source), str(target), cwd=source)
-    allow_secret_file(target / "tests" / "support" / "secrets.py")
-    with (target / ".git" / "info" / "exclude").open("a", encoding="utf-8") as exclude:
-        exclude.write(f"{ALLOW_MARKER}\n")
-    return target
-
-
 def _render(clone: Path, dst: Path, index: PackageIndex) -> Path:
     run_copy(str(clone), dst, data={"target_os": "linux"}, defaults=True, quiet=True, vcs_ref="HEAD")
     # The root's own lock pins ~20 packages from PyPI; this test is about the project wheel.
@@ -66,7 +54,7 @@ def _render(clone: Path, dst: Path, index: PackageIndex) -> Path:
 
 @pytest.fixture(scope="module")
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _clone(REPO_ROOT, tmp_path_factory.mktemp("template") / "schnitzel-stream")
+    return clone_repository(tmp_path_factory.mktemp("template") / "schnitzel-stream")
 
 
 def test_the_wheel_is_built_from_the_template_commit_reproducibly(clone: Path, tmp_path: Path) -> None:
@@ -108,7 +96,7 @@ def test_the_wheel_is_built_from_the_template_commit_reproducibly(clone: Path, t
 
 
 def test_a_root_rendered_from_uncommitted_template_changes_is_refused(clone: Path, tmp_path: Path) -> None:
-    dirty = _clone(clone, tmp_path / "dirty")
+    dirty = clone_repository(tmp_path / "dirty", clone)
     readme = dirty / "README.md"
     readme.write_text(readme.read_text(encoding="utf-8") + "\nlocal change\n", encoding="utf-8")
     with serving(tmp_path / "index") as index:

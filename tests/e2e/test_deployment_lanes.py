@@ -1,8 +1,9 @@
 """A rendered Linux root runs for real: the installed lane and the source lane, without systemd.
 
-The root's own ``install.sh --no-service`` builds the virtual environment from the root's
-``requirements.lock.txt`` (``--require-hashes``) and installs a freshly built wheel of this
-checkout. Then the unit's ``ExecStart=`` runs with the environment systemd would give it
+The issue's acceptance path: a fresh clone of this repository, ``copier copy`` from it,
+``schnitzel-stream bundle``, and the root's own ``install.sh --no-service`` with no network
+(``unshare -n`` when the tests run as root, as in .ci/run): it builds the environment from the
+bundle alone (``--no-index --require-hashes``). Then the unit's ``ExecStart=`` runs with the environment systemd would give it
 (``Environment=`` plus ``EnvironmentFile=``) and a real ``NOTIFY_SOCKET``: it must report
 READY=1, write motion events, and stop on SIGTERM with exit code 0.
 """
@@ -20,11 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from copier import run_copy
 
+from schnitzel_stream.deploy.bundle import default_cache_dir
 from schnitzel_stream.deploy.envfile import read_env_file
 from schnitzel_stream.deploy.service_files import parse_unit, split_command
+from tests.support.clone import clone_repository, service_python
 from tests.support.proc import CliProcess
-from tests.template._support import REPO_ROOT, answers, copy_template, render
+from tests.template._support import REPO_ROOT, answers
 
 #: One worker builds the environment once for the whole module (`--dist loadgroup`).
 pytestmark = pytest.mark.xdist_group("deployment-lanes")
@@ -53,33 +57,36 @@ def _clean_env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+    """A fresh clone, ``copier copy``, ``schnitzel-stream bundle``, then ``install.sh --no-service``
+    with no network at all (``unshare -n`` as root; elsewhere the bundle's ``--no-index`` alone)."""
     base = tmp_path_factory.mktemp("lanes")
-    template = copy_template(base / "template")
+    template = clone_repository(base / "template")
     install_dir = base / "opt" / "edge-1"
-    root = render(
-        template, base / "root", answers("linux", "portable", "synthetic_demo", install_dir=str(install_dir))
+    data = answers("linux", "portable", "synthetic_demo", install_dir=str(install_dir))
+    run_copy(str(template), base / "root", data=data, defaults=True, quiet=True, vcs_ref="HEAD")
+    root = base / "root"
+    python = service_python()
+    version = subprocess.run(
+        [python, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    bundled = subprocess.run(
+        [sys.executable, "-m", "schnitzel_stream", "bundle", str(root), "--python", version,
+         "--cache-dir", str(default_cache_dir())],
+        capture_output=True, text=True, timeout=1200, check=False,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert bundled.returncode == 0, bundled.stdout + bundled.stderr
+    offline = (
+        ["unshare", "-n"] if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("unshare") else []
     )
-    dist = base / "dist"
-    subprocess.run(
-        ["uv", "build", "--wheel", "--quiet", "--out-dir", str(dist)],
-        cwd=REPO_ROOT,
-        check=True,
-        timeout=300,
-        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
-    )
-    wheel = next(dist.glob("schnitzel_stream-*.whl"))
     result = subprocess.run(
-        ["sh", str(root / "install.sh"), "--no-service"],
+        [*offline, "sh", str(root / "install.sh"), "--no-service"],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
-        env={
-            **_clean_env(),
-            "PYTHON": sys.executable,
-            "SCHNITZEL_STREAM_PACKAGE": str(wheel),
-            "UV_PYTHON_DOWNLOADS": "never",
-        },
+        env={**_clean_env(), "PYTHON": python, "UV_PYTHON_DOWNLOADS": "never"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     unit = parse_unit((root / UNIT).read_text(encoding="utf-8"), UNIT)
