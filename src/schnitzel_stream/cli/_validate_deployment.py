@@ -60,5 +60,11 @@ def run(args: argparse.Namespace, write: Writer) -> int:
 
     options = DeploymentOptions(check_paths=not args.no_path_checks, venv=args.venv)
     report = validate_deployment(args.deployment, options)
+    if args.format == "text":
+        from pathlib import Path
+
+        from schnitzel_stream.deploy._bundle_check import versions_line
+
+        print(versions_line(Path(args.deployment)), flush=True)
     write(report, args.format, args.output)
     return 0 if report.valid else 1

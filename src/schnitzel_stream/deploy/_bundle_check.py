@@ -44,6 +44,18 @@ class Versions:
         )
 
 
+def versions_line(root: Path) -> str:
+    """The versions of the root at ``root`` as one line (reads its answers file)."""
+    import yaml
+
+    try:
+        data = (root / ".copier-answers.yml").read_bytes()[:65536]
+        answers = yaml.safe_load(data.decode("utf-8", errors="replace"))
+    except (OSError, yaml.YAMLError):
+        answers = None
+    return versions_of(root, answers if isinstance(answers, dict) else None).line()
+
+
 def versions_of(root: Path, answers: Mapping[str, Any] | None) -> Versions:
     commit = answers.get("_commit") if answers else None
     return Versions(str(commit) if commit else None, read_manifest(root))
