@@ -44,3 +44,23 @@ def service_python() -> str:
         if done.stdout.strip() == "True":
             return str(system)
     return sys.executable
+
+
+def installed_version(install_dir: Path, lock: Path, name: str = "0.0.0-test") -> Path:
+    """A complete installed version at ``<install_dir>/versions/NAME`` and ``previous`` linked to it,
+    as an earlier install.sh leaves them: a virtual environment on :func:`service_python` with
+    the root's locked dependencies and this checkout (editable). ``install.sh --rollback`` can
+    then switch to it and validate the root with it, as it does on a device."""
+    import os
+
+    target = install_dir / "versions" / name
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never"}
+    uv = ["uv", "pip", "install", "--quiet", "--python", str(target / "bin" / "python")]
+    subprocess.run(
+        ["uv", "venv", "--quiet", "--python", service_python(), str(target)], check=True, env=env, timeout=300
+    )
+    subprocess.run([*uv, "--require-hashes", "--no-deps", "-r", str(lock)], check=True, env=env, timeout=600)
+    subprocess.run([*uv, "--no-deps", "-e", str(REPO_ROOT)], check=True, env=env, timeout=600)
+    (target / ".complete").write_text("", encoding="utf-8")
+    (install_dir / "previous").symlink_to(Path("versions") / name)
+    return target
