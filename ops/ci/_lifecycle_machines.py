@@ -207,7 +207,7 @@ class Launchd:
         if self.machine.run("id", "-u", self.service_user, check=False).returncode == 0:
             found.append(f"the account {self.service_user} still exists")
         for path in self.paths:
-            if Path(path).exists():
+            if self.machine.run("test", "-e", path, check=False).returncode == 0:
                 found.append(f"{path} still exists")
         return found
 
@@ -262,7 +262,8 @@ class WindowsService:
         return deepest
 
     def restart(self) -> None:
-        self._ps(f"Restart-Service -Name '{self.service}'")
+        # An invalid graph stops the service right after its start: Restart-Service then fails.
+        self._ps(f"Restart-Service -Name '{self.service}'", check=False)
 
     def stop(self) -> None:
         self._ps(f"Stop-Service -Name '{self.service}'")

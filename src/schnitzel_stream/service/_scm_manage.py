@@ -52,8 +52,8 @@ def install(spec: ServiceSpec, log: Callable[[str], None]) -> Literal["created",
                 "Command": None,
                 "Actions": [(win32service.SC_ACTION_RESTART, delay_ms)] * _RESTARTS,
             }
+            # The failure-actions flag is left at its default, off (see the module docstring).
             win32service.ChangeServiceConfig2(handle, win32service.SERVICE_CONFIG_FAILURE_ACTIONS, actions)
-            win32service.ChangeServiceConfig2(handle, win32service.SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, False)
         finally:
             win32service.CloseServiceHandle(handle)
     finally:
