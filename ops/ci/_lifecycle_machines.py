@@ -147,12 +147,7 @@ class Systemd:
         units = self.machine.run("systemctl", "list-unit-files", "--no-legend", self.unit, check=False).stdout
         if self.unit in units:
             found.append(f"unit file {self.unit} is still known: {units.strip()}")
-        if self.machine.run("id", "-u", self.service_user, check=False).returncode == 0:
-            found.append(f"the account {self.service_user} still exists")
-        for path in self.paths:
-            if self.machine.run("test", "-e", path, check=False).returncode == 0:
-                found.append(f"{path} still exists")
-        return found
+        return found + _account_and_files_left(self.machine, self.service_user, self.paths)
 
 
 class Launchd:
@@ -204,12 +199,7 @@ class Launchd:
 
     def leftovers(self) -> list[str]:
         found = [f"{self.target} is still loaded"] if self._print() else []
-        if self.machine.run("id", "-u", self.service_user, check=False).returncode == 0:
-            found.append(f"the account {self.service_user} still exists")
-        for path in self.paths:
-            if self.machine.run("test", "-e", path, check=False).returncode == 0:
-                found.append(f"{path} still exists")
-        return found
+        return found + _account_and_files_left(self.machine, self.service_user, self.paths)
 
 
 class WindowsService:
@@ -283,6 +273,17 @@ class WindowsService:
             found.append(f"event source {self.service} still registered")
         found += [f"{path} still exists" for path in self.paths if Path(path).exists()]
         return found
+
+
+def _account_and_files_left(machine: Machine, account: str, paths: Sequence[str]) -> list[str]:
+    found = []
+    if machine.run("id", "-u", account, check=False).returncode == 0:
+        found.append(f"the account {account} still exists")
+    return found + [
+        f"{path} still exists"
+        for path in paths
+        if machine.run("test", "-e", path, check=False).returncode == 0
+    ]
 
 
 def wait_for(what: str, condition: object, timeout: float, interval: float = 0.5) -> float:

@@ -26,6 +26,31 @@ from types import TracebackType
 from typing import Self
 
 
+def run_command(
+    argv: Sequence[str],
+    shown: Sequence[str],
+    *,
+    check: bool,
+    timeout: float,
+    env: dict[str, str] | None,
+    input: str | None,
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` with text output captured; with ``check``, a non-zero exit raises
+    :class:`AssertionError` naming ``shown`` (the command without its sudo or nsenter prefix)."""
+    done = subprocess.run(
+        list(argv),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"{' '.join(shown)} exited {done.returncode}\n{done.stdout}\n{done.stderr}")
+    return done
+
+
 class BoxError(RuntimeError):
     """The box could not start, or a command in it failed."""
 
@@ -99,20 +124,8 @@ class SystemdBox:
         """Run ``command`` in the box as root; its output is captured as text."""
         if self._init_pid is None:
             raise BoxError("the box is not running")
-        done = subprocess.run(
-            ["nsenter", "-t", str(self._init_pid), "-a", "--", *command],
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            env={**os.environ, **(env or {})},
-        )
-        if check and done.returncode != 0:
-            raise BoxError(
-                f"in the box: {' '.join(command)} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
-            )
-        return done
+        argv = ["nsenter", "-t", str(self._init_pid), "-a", "--", *command]
+        return run_command(argv, command, check=check, timeout=timeout, env=env, input=input)
 
     def stop(self) -> None:
         """Power the box off and remove the overlay (idempotent)."""

@@ -75,6 +75,12 @@ def _lock(index: PackageIndex) -> str:
     )
 
 
+def _aarch64_bundle(root: Path, index: PackageIndex, wheel: Path) -> subprocess.CompletedProcess[str]:
+    return _bundle(
+        root, "--platform", "linux-aarch64", "--index-url", index.url, "--no-cache", "--wheel", str(wheel)
+    )
+
+
 def _files(root: Path) -> set[str]:
     return {p.name for p in (root / "wheels").iterdir()} - {"manifest.json", "project.txt"}
 
@@ -271,16 +277,7 @@ def test_a_package_with_no_wheel_for_the_device_is_named(
 ) -> None:
     lock = index.lock_line("fast==1.0", X86, X86_NEW) + index.lock_line("pure==2.0", PURE)
     root = _root(tmp_path, lock)
-    done = _bundle(
-        root,
-        "--platform",
-        "linux-aarch64",
-        "--index-url",
-        index.url,
-        "--no-cache",
-        "--wheel",
-        str(project_wheel),
-    )
+    done = _aarch64_bundle(root, index, project_wheel)
     assert done.returncode == 1
     assert "fast==1.0: none of its 2 locked wheels fits linux-aarch64" in done.stderr
     assert not (root / "wheels").exists()
@@ -310,16 +307,7 @@ def test_an_html_only_index_works_too(tmp_path: Path, project_wheel: Path) -> No
         index.publish(ARM)
         lock = index.lock_line("pure==2.0", PURE) + index.lock_line("fast==1.0", ARM)
         root = _root(tmp_path, lock)
-        done = _bundle(
-            root,
-            "--platform",
-            "linux-aarch64",
-            "--index-url",
-            index.url,
-            "--no-cache",
-            "--wheel",
-            str(project_wheel),
-        )
+        done = _aarch64_bundle(root, index, project_wheel)
     assert done.returncode == 0, done.stderr
     assert _files(root) == {PURE, ARM, PROJECT_WHEEL}
 

@@ -80,14 +80,21 @@ def project_wheel(
         raise BundleError(Problem("bundle.commit", f"_commit {template_commit!r} is not a git revision"))
     if wheel is not None:
         return _given_wheel(wheel, template_commit, src_path, source, workdir)
+    checkout, sha = _find_commit(template_commit, src_path, source, workdir)
+    built = _build(checkout, sha, workdir)
+    return ProjectWheel(built, _version_of(built), sha, f"built from {checkout} at {sha[:12]}")
+
+
+def _find_commit(
+    template_commit: str, src_path: str | None, source: Path | None, workdir: Path
+) -> tuple[Path, str]:
+    """The first checkout that has the commit, and its full sha; a :class:`BundleError` if none."""
     tried: list[str] = []
     for checkout in _checkouts(src_path, source, workdir, tried):
         sha = _resolve(checkout, template_commit)
-        if sha is None:
-            tried.append(f"{checkout} (no commit {template_commit})")
-            continue
-        built = _build(checkout, sha, workdir)
-        return ProjectWheel(built, _version_of(built), sha, f"built from {checkout} at {sha[:12]}")
+        if sha is not None:
+            return checkout, sha
+        tried.append(f"{checkout} (no commit {template_commit})")
     raise BundleError(_unmatched(template_commit, tried))
 
 
@@ -242,24 +249,18 @@ def _given_wheel(
                 )
             )
         return ProjectWheel(wheel, version, template_commit, f"given, release {template_commit}")
-    tried: list[str] = []
-    for checkout in _checkouts(src_path, source, workdir, tried):
-        sha = _resolve(checkout, template_commit)
-        if sha is None:
-            tried.append(f"{checkout} (no commit {template_commit})")
-            continue
-        differences = _differences(wheel, checkout, sha)
-        if differences:
-            raise BundleError(
-                Problem(
-                    "bundle.wheel",
-                    f"{wheel.name} was not built from commit {sha[:12]}: "
-                    f"{', '.join(differences[:5])}" + (" ..." if len(differences) > 5 else ""),
-                    hint="build the wheel from that commit, or leave --wheel out to build it",
-                )
+    checkout, sha = _find_commit(template_commit, src_path, source, workdir)
+    differences = _differences(wheel, checkout, sha)
+    if differences:
+        raise BundleError(
+            Problem(
+                "bundle.wheel",
+                f"{wheel.name} was not built from commit {sha[:12]}: "
+                f"{', '.join(differences[:5])}" + (" ..." if len(differences) > 5 else ""),
+                hint="build the wheel from that commit, or leave --wheel out to build it",
             )
-        return ProjectWheel(wheel, version, sha, f"given, identical to {sha[:12]} in {checkout}")
-    raise BundleError(_unmatched(template_commit, tried))
+        )
+    return ProjectWheel(wheel, version, sha, f"given, identical to {sha[:12]} in {checkout}")
 
 
 def _differences(wheel: Path, checkout: Path, sha: str) -> list[str]:
