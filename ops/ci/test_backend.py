@@ -25,9 +25,13 @@ listening socket (connections are really refused) and every open connection, and
 the same port after N seconds; in any other mode every ingest request gets that action.
 
 Requests answered 2xx (and slow ones: the backend committed them even if the client gave up)
-are *accepted*: their idempotency keys (the ``Idempotency-Key`` header, comma-separated) and
-payload count (the length of a JSON array body, else 1) are recorded in memory and, with
-``record``, as JSON lines. ``GET /stats`` returns counters, ``GET /records`` the in-memory
+are *accepted*: their idempotency keys and payload count are recorded in memory and, with
+``record``, as JSON lines. A batch (``{"idempotency_key": ..., "items": [...]}``, see
+``nodes/http/_wire.py``) counts its items and records their keys; any other body counts 1
+and records the ``Idempotency-Key`` header. With ``reject_keys``, a request holding one of
+those item keys is answered 422 with a JSON body (the application refusing it). Error
+answers are ``error_type`` (``application/json`` unless changed: ``text/html`` is what a
+proxy's error page looks like). ``GET /stats`` returns counters, ``GET /records`` the in-memory
 records, and ``POST /control`` with a JSON object changes the faults at run time (keys as the
 constructor's, plus ``{"outage": {"seconds": N, "mode": "refuse"}}`` and ``{"reset": true}``).
 """
@@ -60,7 +64,9 @@ _FAULT_KEYS = (
     "slow_sec",
     "oversize_bytes",
     "error_body",
+    "error_type",
     "refuse_sec",
+    "reject_keys",
 )
 
 
@@ -164,6 +170,8 @@ class _Handler(BaseHTTPRequestHandler):
         backend = self.server.backend
         raw = self._read_body()
         action = backend._next_action()
+        if action.startswith("2") and backend._refuses(raw):
+            action = "422"
         status = 200 if action in ("slow", "oversize") else int(action) if action.isdigit() else 0
         if action == "slow" and backend._stopping.wait(backend.faults["slow_sec"]):
             action, status = "drop", 0  # the backend stops: do not hold its shutdown hostage
@@ -179,7 +187,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = b"{}" if 200 <= status < 300 else str(backend.faults["error_body"]).encode()
         size = int(backend.faults["oversize_bytes"]) if action == "oversize" else len(body)
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        ok = 200 <= status < 300
+        self.send_header("Content-Type", "application/json" if ok else str(backend.faults["error_type"]))
         self.send_header("Content-Length", str(size))
         if status in (429, 503):
             self.send_header("Retry-After", backend._retry_after_value())
@@ -238,7 +247,9 @@ class LocalBackend:
         slow_sec: float = 5.0,
         oversize_bytes: int = 64 * 1024 * 1024,
         error_body: str = "{}",
+        error_type: str = "application/json",
         refuse_sec: float = 0.5,
+        reject_keys: list[str] | tuple[str, ...] = (),
     ) -> None:
         self.host = host
         self.port = port
@@ -251,7 +262,9 @@ class LocalBackend:
             "slow_sec": slow_sec,
             "oversize_bytes": oversize_bytes,
             "error_body": error_body,
+            "error_type": error_type,
             "refuse_sec": refuse_sec,
+            "reject_keys": list(reject_keys),
         }
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
@@ -314,7 +327,7 @@ class LocalBackend:
                     value = changes[key]
                     if key == "weights":
                         value = {str(k): float(v) for k, v in value.items()}
-                    elif key == "script":
+                    elif key in ("script", "reject_keys"):
                         value = [str(v) for v in value]
                     self.faults[key] = value
             faults = json.loads(json.dumps(self.faults))
@@ -433,17 +446,19 @@ class LocalBackend:
             return email.utils.formatdate(time.time() + seconds, usegmt=True)
         return f"{seconds:g}"
 
+    def _refuses(self, raw: bytes) -> bool:
+        with self._lock:
+            refused = set(self.faults["reject_keys"])
+        return bool(refused) and not refused.isdisjoint(_parse(raw, "")[1])
+
     def _record(self, handler: _Handler, raw: bytes, action: str, accepted: bool) -> None:
-        header = handler.headers.get("Idempotency-Key") or ""
-        keys = tuple(k.strip() for k in header.split(",") if k.strip())
-        body: Any = None
+        body, keys = _parse(raw, handler.headers.get("Idempotency-Key") or "")
         count = 0
         if accepted:
-            try:
-                body = json.loads(raw) if raw else None
-            except ValueError:
-                body = raw.decode("utf-8", "replace")
-            count = len(body) if isinstance(body, list) else 1
+            items = body.get("items") if isinstance(body, dict) else None
+            count = len(items) if isinstance(items, list) else 1
+        else:
+            body = None
         keep = self.keep_bodies
         record = Record(
             t=time.monotonic(),
@@ -478,6 +493,18 @@ class LocalBackend:
                 self._sink.flush()
 
 
+def _parse(raw: bytes, header: str) -> tuple[Any, tuple[str, ...]]:
+    """The body (JSON if it parses) and the item keys of a request."""
+    try:
+        body: Any = json.loads(raw) if raw else None
+    except ValueError:
+        body = raw.decode("utf-8", "replace")
+    items = body.get("items") if isinstance(body, dict) else None
+    if isinstance(items, list):
+        return body, tuple(str(i.get("idempotency_key")) for i in items if isinstance(i, dict))
+    return body, (header,) if header else ()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--host", default="127.0.0.1")
@@ -494,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-sec", type=float, default=5.0, help="delay of a 'slow' answer")
     parser.add_argument("--oversize-bytes", type=int, default=64 * 1024 * 1024)
     parser.add_argument("--error-body", default="{}", help="body of non-2xx answers")
+    parser.add_argument("--error-type", default="application/json", help="Content-Type of non-2xx answers")
     parser.add_argument("--refuse-sec", type=float, default=0.5, help="outage after a 'refuse' action")
     parser.add_argument("--max-seconds", type=float, default=3600.0, help="stop by itself after this long")
     args = parser.parse_args(argv)
@@ -511,6 +539,7 @@ def main(argv: list[str] | None = None) -> int:
         slow_sec=args.slow_sec,
         oversize_bytes=args.oversize_bytes,
         error_body=args.error_body,
+        error_type=args.error_type,
         refuse_sec=args.refuse_sec,
     )
     done = threading.Event()

@@ -97,6 +97,14 @@ class DeliveryError(NodeError):
     """A sink gave up on a packet and its ``on_failure`` policy is ``error``."""
 
 
+class OutputClosed(SchnitzelError):
+    """The reader of the process's output went away (``run ... | head -1``).
+
+    Not a failure: like a standard Unix tool whose pipe closed, the graph stops gracefully
+    and quietly (exit 0).
+    """
+
+
 class QueueError(SchnitzelError):
     """The durable queue cannot do what was asked."""
 

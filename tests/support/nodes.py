@@ -114,3 +114,23 @@ class Backoff(Node):
     def process(self, packet: Packet) -> tuple[Packet, ...]:
         self.wait(float(self.config.get("seconds", 5.0)))
         return (packet,)
+
+
+class Holder(Node):
+    """Holds every packet back and passes them all on from ``flush()`` (a batch that never fills)."""
+
+    SPEC = spec("Holder", frozenset({"node"}))
+
+    def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
+        super().__init__(node_id=node_id, config=config)
+        self.held: list[Packet] = []
+        self.flushes = 0
+
+    def process(self, packet: Packet) -> tuple[Packet, ...]:
+        self.held.append(packet)
+        return ()
+
+    def flush(self) -> list[Packet]:
+        self.flushes += 1
+        out, self.held = self.held, []
+        return out

@@ -6,6 +6,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -16,7 +17,8 @@ from schnitzel_stream.errors import ConfigError
 from schnitzel_stream.nodes import registry
 from schnitzel_stream.nodes.http import SPECS, HttpJsonSink
 from schnitzel_stream.nodes.http._client import parse_retry_after
-from schnitzel_stream.nodes.http._config import DEFAULT_RETRY_ON_STATUS, SCHEMA, looks_secret, parse_settings
+from schnitzel_stream.nodes.http._config import looks_secret, parse_settings
+from schnitzel_stream.nodes.http._schema import DEFAULT_RETRY_ON_STATUS, SCHEMA
 
 URL = "https://events.example.com/ingest"
 
@@ -100,22 +102,16 @@ def test_defaults_keep_the_design_this_project_comes_from() -> None:
         1.0,
         10.0,
     )
-    assert settings.read_timeout_sec == settings.connect_timeout_sec == 3.0
+    assert settings.timeout_sec == settings.connect_timeout_sec == 3.0
     assert (settings.batch_max, settings.on_failure, settings.forward) == (1, "auto", False)
-    # Every documented default is the one applied (renamed or derived fields aside).
-    derived = ("headers", "headers_from_env", "batch_linger_ms", "timeout_sec", "connect_timeout_sec")
-    for name, prop in SCHEMA["properties"].items():
-        if "default" in prop and name not in derived:
-            assert getattr(settings, name) == (
-                frozenset(prop["default"])
-                if name in ("retry_on_status", "reject_status")
-                else prop["default"]
-            ), name
 
 
-def test_connect_timeout_is_separate_from_the_read_timeout() -> None:
+def test_connect_deadline_is_part_of_the_request_deadline() -> None:
     settings = parse_settings("out", {"url": URL, "timeout_sec": 5, "connect_timeout_sec": 0.5}, environ={})
-    assert (settings.connect_timeout_sec, settings.read_timeout_sec) == (0.5, 5.0)
+    assert (settings.connect_timeout_sec, settings.timeout_sec) == (0.5, 5.0)
+    # A connect deadline longer than the whole request cannot extend it.
+    settings = parse_settings("out", {"url": URL, "timeout_sec": 2, "connect_timeout_sec": 9}, environ={})
+    assert (settings.connect_timeout_sec, settings.timeout_sec) == (2.0, 2.0)
 
 
 def test_headers_from_env_are_read_and_registered_as_secrets() -> None:
@@ -227,3 +223,40 @@ def test_importing_the_node_module_does_not_import_requests() -> None:
 def test_invalid_config_raises_config_error_at_construction() -> None:
     with pytest.raises(ConfigError, match=r"nodes\.bad\.config\.url"):
         HttpJsonSink(node_id="bad", config={"url": "ftp://example.com/x"})
+
+
+@pytest.mark.parametrize(
+    ("config", "environ", "path", "fragment"),
+    [
+        pytest.param(
+            {"headers_from_env": {"Authorization": "HDR_TOKEN"}},
+            {"HDR_TOKEN": "Bearer abc\r\nX-Injected: 1"},
+            "headers_from_env.Authorization",
+            "the value of HDR_TOKEN holds a line break",
+            id="crlf-from-env",
+        ),
+        pytest.param(
+            {"headers": {"X-Site": "gate-\u2603"}}, {}, "headers.X-Site", "not Latin-1", id="not-latin-1"
+        ),
+        pytest.param({"headers": {"X Site": "a"}}, {}, "headers.X Site", "not an HTTP token", id="bad-name"),
+    ],
+)
+def test_headers_http_cannot_carry_are_config_errors(
+    config: dict[str, Any], environ: dict[str, str], path: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings("out", {"url": URL, **config}, environ=environ)
+    (problem,) = caught.value.problems
+    assert problem.path == f"nodes.out.config.{path}" and fragment in problem.message
+    assert "abc" not in problem.message  # the value of a secret header is never repeated
+
+
+@pytest.mark.parametrize("content", [None, "not a certificate\n"], ids=["missing", "not-pem"])
+def test_a_ca_bundle_that_does_not_load_is_a_config_error(tmp_path: Path, content: str | None) -> None:
+    bundle = tmp_path / "ca.pem"
+    if content is not None:
+        bundle.write_text(content)
+    with pytest.raises(ConfigError) as caught:
+        HttpJsonSink(node_id="out", config={"url": "https://events.example.com/x", "verify_tls": str(bundle)})
+    (problem,) = caught.value.problems
+    assert problem.path == "nodes.out.config.verify_tls" and str(bundle) in problem.message

@@ -396,3 +396,29 @@ def test_validate_checks_the_url_without_connecting(url: str, valid: bool, tmp_p
     if not valid:
         assert [p.path for p in errors] == ["nodes[1].config.url"]
         assert errors[0].line == 8
+
+
+@pytest.mark.parametrize(
+    "value",
+    [float("nan"), float("-inf"), "lone surrogate \udce9", object()],
+    ids=["nan", "inf", "surrogate", "object"],
+)
+def test_a_payload_that_is_not_json_is_rejected_not_published(value: Any) -> None:
+    from tests.support.net import free_port
+
+    sink = MqttSink(
+        node_id="out",
+        config={
+            "url": f"mqtt://127.0.0.1:{free_port()}",
+            "topic": "t",
+            "forward": True,
+            "publish_timeout_sec": 1,
+        },
+    )
+    try:
+        (out,) = sink.process(packet({"v": value}, durable={"seq": 7}))
+    finally:
+        sink.close()
+    # Never published as bare NaN or broken UTF-8: rejected for good (the dead letters behind a queue).
+    assert "not JSON-portable" in out.meta["rejected"]["reason"]
+    assert sink.metrics()["dead_lettered"] == 1 and sink.metrics()["published"] == 0

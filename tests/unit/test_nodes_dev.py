@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import subprocess
@@ -16,9 +15,8 @@ import pytest
 
 from schnitzel_stream.nodes import dev, files, motion, synthetic
 from schnitzel_stream.nodes.base import Node, NodeSpec, Source
-from schnitzel_stream.nodes.dev import Identity, PrintSink, StaticItem, StaticSource
+from schnitzel_stream.nodes.dev import Identity, PrintSink, StaticSource
 from schnitzel_stream.nodes.registry import load_target
-from schnitzel_stream.nodes.synthetic import SyntheticObject
 from schnitzel_stream.packet import Packet
 
 _MODULES = (dev, synthetic, motion, files)
@@ -28,17 +26,6 @@ _REQUIRED: dict[str, dict[str, Any]] = {"jsonl_sink": {"path": "out.jsonl"}}
 
 
 _SPEC_PARAMS = [pytest.param(spec, id=spec.name) for spec in _SPECS]
-
-
-def _plain(value: Any) -> Any:
-    """Settings values as JSON would hold them: dataclasses to dicts, tuples to lists."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (tuple, list)):
-        return [_plain(item) for item in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
 
 
 def test_every_local_node_is_listed() -> None:
@@ -77,50 +64,6 @@ def test_spec_schema_is_complete(spec: NodeSpec) -> None:
             jsonschema.Draft202012Validator(prop).validate(example)
         if "default" in prop:
             jsonschema.Draft202012Validator(prop).validate(prop["default"])
-
-
-@pytest.mark.parametrize("spec", _SPEC_PARAMS)
-def test_schema_defaults_equal_the_code_defaults(spec: NodeSpec) -> None:
-    node = load_target(spec.target)(node_id="n", config=_REQUIRED.get(spec.name, {}))
-    settings = getattr(node, "settings", None)
-    properties = spec.schema["properties"]
-    if not properties:
-        assert settings is None
-        return
-    for name, prop in properties.items():
-        if "default" in prop:
-            assert _plain(getattr(settings, name)) == prop["default"], name
-
-
-@pytest.mark.parametrize(
-    ("cls", "item_schema", "required"),
-    [
-        pytest.param(
-            SyntheticObject,
-            synthetic.SyntheticCamera.SPEC.schema["properties"]["objects"]["items"],  # type: ignore[union-attr]
-            {"id": "a", "x": 0, "y": 0, "w": 1, "h": 1},
-            id="synthetic-object",
-        ),
-        pytest.param(
-            StaticItem,
-            StaticSource.SPEC.schema["properties"]["packets"]["items"],  # type: ignore[union-attr]
-            {},
-            id="static-packet",
-        ),
-    ],
-)
-def test_nested_item_defaults_equal_the_code_defaults(
-    cls: Any, item_schema: Any, required: dict[str, Any]
-) -> None:
-    jsonschema.Draft202012Validator(item_schema).validate(required)
-    item = cls.from_mapping(required)
-    optional = {
-        k: p for k, p in item_schema["properties"].items() if k not in item_schema.get("required", ())
-    }
-    assert optional
-    for name, prop in optional.items():
-        assert "default" in prop, name
-        assert _plain(getattr(item, name)) == prop["default"], name
 
 
 def test_node_modules_do_not_import_cv2_or_numpy() -> None:

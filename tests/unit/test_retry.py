@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 
 import pytest
 
@@ -76,21 +75,49 @@ def test_budget_with_zero_rate_is_disabled() -> None:
     assert budget.wait_time() == 0.0
 
 
+class FakeWait:
+    """A wait on the fake clock: it moves the clock on instead of sleeping."""
+
+    def __init__(self, clock: FakeClock, stop: threading.Event | None = None, stop_after: int = 0) -> None:
+        self.clock = clock
+        self.stop = stop
+        self.stop_after = stop_after
+        self.waits: list[float] = []
+
+    def __call__(self, seconds: float) -> bool:
+        self.waits.append(seconds)
+        self.clock.now += seconds
+        if self.stop is not None and len(self.waits) >= self.stop_after:
+            self.stop.set()
+            return True
+        return False
+
+
 def test_wait_for_token_waits_for_the_refill() -> None:
-    budget = RetryBudget(rate=20.0, burst=1.0)
+    clock = FakeClock()
+    budget = RetryBudget(rate=20.0, burst=1.0, clock=clock)
     stop = threading.Event()
-    assert budget.wait_for_token(stop)
-    started = time.monotonic()
-    assert budget.wait_for_token(stop)
-    assert time.monotonic() - started >= 0.04  # one token per 50 ms
-    assert budget.waits >= 1
+    wait = FakeWait(clock)
+    assert budget.wait_for_token(stop, wait)
+    assert wait.waits == []  # the burst token: no wait
+    assert budget.wait_for_token(stop, wait)
+    assert sum(wait.waits) == pytest.approx(0.05, abs=0.002)  # one token per 50 ms (and a 1 ms floor)
+    assert budget.waits == len(wait.waits) >= 1
 
 
 def test_wait_for_token_ends_when_stopped() -> None:
-    budget = RetryBudget(rate=0.01, burst=1.0)
+    clock = FakeClock()
+    budget = RetryBudget(rate=0.01, burst=1.0, clock=clock)
+    stop = threading.Event()
+    assert budget.wait_for_token(stop, FakeWait(clock))
+    wait = FakeWait(clock, stop, stop_after=1)
+    assert not budget.wait_for_token(stop, wait)  # the next token is 100 s away; stopped first
+    assert len(wait.waits) == 1
+
+
+def test_wait_for_token_with_the_event_itself_returns_when_it_is_set() -> None:
+    budget = RetryBudget(rate=0.001, burst=1.0)
     stop = threading.Event()
     assert budget.wait_for_token(stop)
-    threading.Timer(0.1, stop.set).start()
-    started = time.monotonic()
-    assert not budget.wait_for_token(stop)  # the next token is 100 s away
-    assert time.monotonic() - started < 2.0
+    stop.set()
+    assert not budget.wait_for_token(stop)  # set already: no wait for a token 1000 s away

@@ -137,6 +137,9 @@ def test_a_payload_that_is_not_json_is_refused_and_nothing_is_stored(tmp_path: P
             queue.enqueue(Packet.new("frame", "cam", object()))
         with pytest.raises(QueueError, match="not JSON-portable"):
             queue.enqueue(Packet.new("event", "cam", {"score": float("nan")}))
+        with pytest.raises(QueueError, match="not JSON-portable"):
+            # Text from a non-UTF-8 source (a lone surrogate) cannot be stored as UTF-8 either.
+            queue.enqueue(Packet.new("event", "cam", {"label": "caf\udce9"}))
         assert queue.stats().depth == 0
 
 

@@ -13,7 +13,7 @@ from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError
 from schnitzel_stream.nodes import registry
 from schnitzel_stream.nodes.video import SPECS, OpenCvRtspSource, OpenCvVideoFileSource
-from schnitzel_stream.nodes.video._config import RtspSettings, VideoFileSettings, mask_camera_url
+from schnitzel_stream.nodes.video._config import RtspSettings, VideoFileSettings
 
 RTSP_SCHEMA = registry.builtin_specs()["rtsp_camera"].schema
 FILE_SCHEMA = registry.builtin_specs()["video_file"].schema
@@ -166,7 +166,8 @@ def test_backoff_cap_below_base_is_a_config_error() -> None:
     ],
 )
 def test_camera_urls_are_masked(url: str, masked: str) -> None:
-    assert mask_camera_url(url) == masked
+    settings = RtspSettings.from_config("cam", {"url": url}, {})
+    assert settings.display_url == masked
 
 
 def test_importing_the_video_module_does_not_import_cv2_or_numpy() -> None:

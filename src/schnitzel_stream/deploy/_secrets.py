@@ -18,8 +18,6 @@ from schnitzel_stream.errors import Problem
 from schnitzel_stream.graph.report import FileReport
 
 _SECRET_NAME = re.compile(r"(?i)(PASSWORD|PASSWD|TOKEN|SECRET|AUTH|CREDENTIAL|API_?KEY|PRIVATE)")
-#: A URL with a password in its userinfo that is not a ${...} reference.
-_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s:@/'\"]*:(?!\$\{)[^\s@/'\"]+@")
 #: ``password: literal`` / ``token: literal`` in YAML (a ${...} value or *_from_env key is fine).
 _LITERAL_SECRET_KEY = re.compile(
     r"^\s*-?\s*(?P<key>[A-Za-z_-]*(?:password|passwd|token|secret|api_key|apikey)[A-Za-z_-]*)\s*:\s*"
@@ -38,9 +36,9 @@ def secret_values(env: Mapping[str, str]) -> dict[str, str]:
             token = value.rpartition(" ")[2]  # "Bearer <token>"
             if len(token) >= _MIN_LEN:
                 found[token] = name
-        match = re.search(r"://[^\s:@/]*:([^\s@/]+)@", value)
-        if match and len(match.group(1)) >= _MIN_LEN:
-            found[match.group(1)] = name
+        for password in redact.url_passwords(value):
+            if len(password) >= _MIN_LEN:
+                found[password] = name
     return found
 
 
@@ -61,7 +59,7 @@ def scan_text(text: str, file: str, secrets: Mapping[str, str], *, what: str) ->
                 )
                 break
         else:
-            if _URL_PASSWORD.search(line):
+            if any(not p.startswith("${") for p in redact.url_passwords(line, with_scheme_only=True)):
                 problems.append(
                     Problem(
                         "deploy.secret-leak",

@@ -271,6 +271,7 @@ class _Analysis:
         config = dict(raw)
         runtime = RuntimeOptions()
         at = (*base, "config")
+        before = len(self.findings)
         if RUNTIME_KEY in config:
             raw_runtime = config.pop(RUNTIME_KEY)
             problems = runtime_findings(raw_runtime, (*at, RUNTIME_KEY))
@@ -293,6 +294,10 @@ class _Analysis:
                 if finding.code == "schema.type":
                     finding = _with_hint(finding, "a value built from ${...} is always a string")
             self.findings.append(finding)
+        check = resolved.spec.check
+        if check is not None and len(self.findings) == before:
+            # The node's own static checks (a file path that is a directory...), on a valid config.
+            self.findings.extend(Finding(f.code, f.message, (*at, f.key)) for f in check(result.value))
         return result.value, runtime
 
 

@@ -1,7 +1,8 @@
 """The config schemas of the durable queue nodes (``sqlite_queue_sink``/``_source``/``_ack``).
 
 The properties are shared: the same key means the same thing, with the same default, on
-every node that accepts it. Defaults match ``QueueNodeSettings`` in ``durable_sqlite.py``.
+every node that accepts it. ``QueueNodeSettings`` in ``durable_sqlite.py`` takes every
+default from here (:data:`ALL_KEYS`).
 """
 
 from __future__ import annotations
@@ -143,6 +144,9 @@ _PROPERTIES: dict[str, dict[str, Any]] = {
         "examples": [False],
     },
 }
+
+#: Every shared property: the defaults of the keys a node's own schema does not admit.
+ALL_KEYS: dict[str, Any] = {"type": "object", "properties": _PROPERTIES}
 
 _COMMIT = ("commit_every", "commit_interval_ms", "commit_max_batch", "synchronous")
 

@@ -7,6 +7,15 @@
 - A node with time-driven work (a batch that must go out after a linger time) may define
   ``tick()``, which returns packets to pass on; the engine calls it when the node's inbox
   has been idle for a moment (about 0.1 s).
+- A node that holds packets back (a batch not yet full) may define ``flush()``, which
+  returns packets to pass on. The engine calls it once, on the node's worker thread, when
+  the node's input has ended (its upstream nodes finished, or the graph is stopping: end
+  of input, ``--max-events``, ``--duration``, SIGTERM) and before the nodes downstream are
+  told that this node is done, so what it returns is still processed; in topological
+  order, since each node flushes before its downstream nodes see the end of their input.
+  It is skipped when a stop runs out of time (the engine interrupts and aborts then).
+  ``close()`` runs after every worker has stopped: packets a node delivers there can no
+  longer be passed on.
 
 Config arrives already validated against the node's JSON Schema (``SPEC.schema``) and with
 ``${...}`` references interpolated. The spec sits next to the node's code and is the only
@@ -18,7 +27,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -31,13 +40,29 @@ JsonSchema = Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
+class ConfigFinding:
+    """A problem a spec's ``check`` found in a schema-valid config, at the config key ``key``."""
+
+    key: str
+    code: str
+    message: str
+
+
+#: ``check(config)``: what ``validate`` can tell about a schema-valid (interpolated) config
+#: beyond what its schema says, such as a file path that names a directory. It must be
+#: cheap, import nothing heavy and change nothing.
+ConfigCheck = Callable[[Mapping[str, Any]], list[ConfigFinding]]
+
+
+@dataclass(frozen=True, slots=True)
 class NodeSpec:
     """What ``validate`` needs to know about a plugin, without constructing it.
 
     ``consumes``/``produces`` list packet kinds; ``"*"`` in ``consumes`` accepts anything and
     ``"*"`` in ``produces`` means the node passes on the kinds it receives. ``portable`` marks
     nodes that only handle JSON-portable payloads (no frames). ``live`` marks sources whose
-    data goes stale, so their downstream inboxes default to ``drop_oldest``.
+    data goes stale, so their downstream inboxes default to ``drop_oldest``. ``check`` (see
+    :data:`ConfigCheck`) adds static findings ``validate`` reports with the schema's.
     """
 
     name: str
@@ -51,6 +76,7 @@ class NodeSpec:
     portable: bool = False
     live: bool = False
     aliases: tuple[str, ...] = field(default=())
+    check: ConfigCheck | None = None
 
     @property
     def module(self) -> str:

@@ -7,12 +7,18 @@ throughput benchmark runs on them, so their per-packet paths are kept cheap.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import math
+import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from schnitzel_stream.errors import OutputClosed
+from schnitzel_stream.nodes._settings import with_defaults
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Source
 from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet, new_packet_id, utc_now_iso
 
@@ -21,41 +27,41 @@ from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet, new_packet_id, utc_
 class StaticItem:
     """One configured packet; ``source_id=None`` means the node id."""
 
-    payload: Any = None
-    kind: str = "raw"
-    source_id: str | None = None
-    ts: str | None = None
-    meta: Mapping[str, Any] | None = None
+    payload: Any
+    kind: str
+    source_id: str | None
+    ts: str | None
+    meta: Mapping[str, Any] | None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> StaticItem:
-        d = cls()
-        meta = data.get("meta")
+        """An item from its config entry; the item schema's defaults fill what it leaves out."""
+        merged = with_defaults(_ITEM_SCHEMA, data)
+        meta = merged["meta"]
         return cls(
-            payload=data.get("payload", d.payload),
-            kind=str(data.get("kind", d.kind)),
-            source_id=data.get("source_id", d.source_id),
-            ts=data.get("ts", d.ts),
-            meta=dict(meta) if meta is not None else d.meta,
+            payload=merged["payload"],
+            kind=str(merged["kind"]),
+            source_id=merged["source_id"],
+            ts=merged["ts"],
+            meta=dict(meta) if meta is not None else None,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class StaticSourceSettings:
-    """The static source's config with defaults applied."""
+    """The static source's config with the schema's defaults applied."""
 
-    packets: tuple[StaticItem, ...] = ()
-    repeat: int = 1
-    interval: float = 0.0
+    packets: tuple[StaticItem, ...]
+    repeat: int
+    interval: float
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> StaticSourceSettings:
-        d = cls()
-        raw = config.get("packets")
+        merged = with_defaults(_STATIC_SCHEMA, config)
         return cls(
-            packets=d.packets if raw is None else tuple(StaticItem.from_mapping(item) for item in raw),
-            repeat=int(config.get("repeat", d.repeat)),
-            interval=float(config.get("interval", d.interval)),
+            packets=tuple(StaticItem.from_mapping(item) for item in merged["packets"]),
+            repeat=int(merged["repeat"]),
+            interval=float(merged["interval"]),
         )
 
 
@@ -121,17 +127,23 @@ class Identity(Node):
 class PrintSinkSettings:
     """The print sink's config with defaults applied."""
 
-    prefix: str = ""
-    forward: bool = False
+    prefix: str
+    forward: bool
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> PrintSinkSettings:
-        d = cls()
-        return cls(prefix=str(config.get("prefix", d.prefix)), forward=bool(config.get("forward", d.forward)))
+        merged = with_defaults(_PRINT_SCHEMA, config)
+        return cls(prefix=str(merged["prefix"]), forward=bool(merged["forward"]))
 
 
 class PrintSink(Node):
-    """Print each packet as one JSON line on stdout; values JSON cannot hold are shown as text."""
+    """Print each packet as one JSON line on stdout; values JSON cannot hold are shown as text.
+
+    Every line is valid JSON: NaN and infinities are printed as the strings ``"NaN"``,
+    ``"Infinity"`` and ``"-Infinity"``, arrays by their shape, and text stdout cannot encode
+    with ``\\u`` escapes. When the reader goes away (``run ... | head -1``) the graph stops
+    quietly, as a Unix tool does.
+    """
 
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
@@ -139,15 +151,63 @@ class PrintSink(Node):
         self._lines = 0
 
     def process(self, packet: Packet) -> Iterable[Packet]:
-        text = json.dumps(packet.to_dict(), default=_describe, ensure_ascii=False, separators=(",", ":"))
-        # Flushed per line: a dev sink is read live, often through a pipe.
-        sys.stdout.write(f"{self.settings.prefix}{text}\n")
-        sys.stdout.flush()
+        value = packet.to_dict()
+        prefix = self.settings.prefix
+        try:
+            try:
+                sys.stdout.write(f"{prefix}{_json_line(value, ascii_only=False)}\n")
+            except UnicodeEncodeError:
+                # stdout cannot carry it (a lone surrogate, a non-UTF-8 console): escape instead.
+                sys.stdout.write(f"{prefix}{_json_line(value, ascii_only=True)}\n")
+            # Flushed per line: a dev sink is read live, often through a pipe.
+            sys.stdout.flush()
+        except OSError as exc:
+            if not _pipe_closed(exc):
+                raise
+            _discard_stdout()
+            raise OutputClosed(
+                f"node {self.node_id!r} (print_sink): stdout was closed by its reader"
+            ) from None
         self._lines += 1
         return (packet,) if self.settings.forward else ()
 
     def metrics(self) -> dict[str, int]:
         return {"lines": self._lines}
+
+
+def _json_line(value: Any, *, ascii_only: bool) -> str:
+    try:
+        return json.dumps(
+            value, default=_describe, ensure_ascii=ascii_only, separators=(",", ":"), allow_nan=False
+        )
+    except ValueError:  # NaN or an infinity somewhere (rare: the fast path above is the usual one)
+        return json.dumps(_finite(value), default=_describe, ensure_ascii=ascii_only, separators=(",", ":"))
+
+
+def _finite(value: Any, depth: int = 0) -> Any:
+    """``value`` with NaN and infinities as strings, so that the line stays JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value).replace("inf", "Infinity").replace("nan", "NaN")
+    if depth > 100:
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _finite(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(item, depth + 1) for item in value]
+    return value
+
+
+def _pipe_closed(exc: OSError) -> bool:
+    # Windows reports a write to a closed pipe as EINVAL rather than EPIPE.
+    return isinstance(exc, BrokenPipeError) or (sys.platform == "win32" and exc.errno == errno.EINVAL)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at the null device, so that the flush at exit cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _describe(value: Any) -> str:
@@ -203,42 +263,65 @@ _ITEM_SCHEMA: dict[str, Any] = {
     },
 }
 
+_STATIC_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "packets": {
+            "type": "array",
+            "items": _ITEM_SCHEMA,
+            "title": "Packets",
+            "description": "The packets to emit, in order.",
+            "default": [],
+            "examples": [[{"kind": "event", "payload": {"n": 1}}]],
+        },
+        "repeat": {
+            "type": "integer",
+            "minimum": 0,
+            "title": "Repeat",
+            "description": "How many times to emit the list; 0 repeats until the graph is stopped.",
+            "default": 1,
+            "examples": [1, 1000, 0],
+        },
+        "interval": {
+            "type": "number",
+            "minimum": 0,
+            "title": "Interval",
+            "description": "Seconds to wait before each packet; 0 emits as fast as downstream takes them.",
+            "default": 0.0,
+            "examples": [0, 0.5],
+        },
+    },
+}
+
+_PRINT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "prefix": {
+            "type": "string",
+            "title": "Prefix",
+            "description": "Text printed before each line.",
+            "default": "",
+            "examples": ["", "out: "],
+        },
+        "forward": {
+            "type": "boolean",
+            "title": "Forward",
+            "description": "Also pass each packet on, to use the sink as a node.",
+            "default": False,
+            "examples": [False, True],
+        },
+    },
+}
+
 StaticSource.SPEC = NodeSpec(
     name="static_source",
     target="schnitzel_stream.nodes.dev:StaticSource",
     roles=frozenset({"source"}),
     title="Static source",
     description="Emit the packets listed in the config, repeat times (0: until stopped).",
-    schema={
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "packets": {
-                "type": "array",
-                "items": _ITEM_SCHEMA,
-                "title": "Packets",
-                "description": "The packets to emit, in order.",
-                "default": [],
-                "examples": [[{"kind": "event", "payload": {"n": 1}}]],
-            },
-            "repeat": {
-                "type": "integer",
-                "minimum": 0,
-                "title": "Repeat",
-                "description": "How many times to emit the list; 0 repeats until the graph is stopped.",
-                "default": 1,
-                "examples": [1, 1000, 0],
-            },
-            "interval": {
-                "type": "number",
-                "minimum": 0,
-                "title": "Interval",
-                "description": "Seconds to wait before each packet; 0 emits as fast as downstream takes them.",
-                "default": 0.0,
-                "examples": [0, 0.5],
-            },
-        },
-    },
+    schema=_STATIC_SCHEMA,
     produces=frozenset({ANY_KIND}),
 )
 
@@ -259,26 +342,7 @@ PrintSink.SPEC = NodeSpec(
     roles=frozenset({"sink", "node"}),
     title="Print sink",
     description="Print each packet as one JSON line on stdout (non-JSON values as text).",
-    schema={
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "prefix": {
-                "type": "string",
-                "title": "Prefix",
-                "description": "Text printed before each line.",
-                "default": "",
-                "examples": ["", "out: "],
-            },
-            "forward": {
-                "type": "boolean",
-                "title": "Forward",
-                "description": "Also pass each packet on, to use the sink as a node.",
-                "default": False,
-                "examples": [False, True],
-            },
-        },
-    },
+    schema=_PRINT_SCHEMA,
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
 )

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 from schnitzel_stream.errors import NodeError, Problem, QueueError, QueueFullError
 from schnitzel_stream.nodes import _durable_sqlite_schema as schema
 from schnitzel_stream.nodes._delivery import rejection_of
+from schnitzel_stream.nodes._paths import output_check, require_output
+from schnitzel_stream.nodes._settings import with_defaults
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Source
 from schnitzel_stream.packet import Packet
 
@@ -37,46 +39,47 @@ _LONG_WAIT_SEC = 3600.0
 
 @dataclass(frozen=True, slots=True)
 class QueueNodeSettings:
-    """The config of any of the three queue nodes, with defaults applied.
+    """The config of any of the three queue nodes, with the schemas' defaults applied.
 
-    Each node's schema admits only the keys that apply to it; the rest keep their defaults.
+    Each node's schema admits only the keys that apply to it; the rest keep the defaults of
+    the shared properties (``_durable_sqlite_schema``).
     """
 
     path: str
-    meta_key: str = "durable"
-    forward: bool = False
-    commit_every: int = 1
-    commit_interval_ms: int = 100
-    commit_max_batch: int = 1000
-    max_rows: int = 0
-    max_bytes: int = 0
-    on_full: str = "block"
-    synchronous: str = "full"
-    limit: int = 100
-    lease_sec: float = 60.0
-    follow: bool = False
-    poll_interval_ms: int = 50
-    delete_on_emit: bool = False
+    meta_key: str
+    forward: bool
+    commit_every: int
+    commit_interval_ms: int
+    commit_max_batch: int
+    max_rows: int
+    max_bytes: int
+    on_full: str
+    synchronous: str
+    limit: int
+    lease_sec: float
+    follow: bool
+    poll_interval_ms: int
+    delete_on_emit: bool
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> QueueNodeSettings:
-        d = cls(path="")
+        merged = with_defaults(schema.ALL_KEYS, config)
         return cls(
-            path=str(config["path"]),
-            meta_key=str(config.get("meta_key", d.meta_key)),
-            forward=bool(config.get("forward", d.forward)),
-            commit_every=int(config.get("commit_every", d.commit_every)),
-            commit_interval_ms=int(config.get("commit_interval_ms", d.commit_interval_ms)),
-            commit_max_batch=int(config.get("commit_max_batch", d.commit_max_batch)),
-            max_rows=int(config.get("max_rows", d.max_rows)),
-            max_bytes=int(config.get("max_bytes", d.max_bytes)),
-            on_full=str(config.get("on_full", d.on_full)),
-            synchronous=str(config.get("synchronous", d.synchronous)),
-            limit=int(config.get("limit", d.limit)),
-            lease_sec=float(config.get("lease_sec", d.lease_sec)),
-            follow=bool(config.get("follow", d.follow)),
-            poll_interval_ms=int(config.get("poll_interval_ms", d.poll_interval_ms)),
-            delete_on_emit=bool(config.get("delete_on_emit", d.delete_on_emit)),
+            path=str(merged["path"]),
+            meta_key=str(merged["meta_key"]),
+            forward=bool(merged["forward"]),
+            commit_every=int(merged["commit_every"]),
+            commit_interval_ms=int(merged["commit_interval_ms"]),
+            commit_max_batch=int(merged["commit_max_batch"]),
+            max_rows=int(merged["max_rows"]),
+            max_bytes=int(merged["max_bytes"]),
+            on_full=str(merged["on_full"]),
+            synchronous=str(merged["synchronous"]),
+            limit=int(merged["limit"]),
+            lease_sec=float(merged["lease_sec"]),
+            follow=bool(merged["follow"]),
+            poll_interval_ms=int(merged["poll_interval_ms"]),
+            delete_on_emit=bool(merged["delete_on_emit"]),
         )
 
     def queue_options(self) -> QueueOptions:
@@ -93,10 +96,18 @@ class QueueNodeSettings:
         )
 
 
-def _open_queue(settings: QueueNodeSettings, *, consumer: bool = False) -> SqliteQueue:
+def _open_queue(
+    node: Node, plugin: str, settings: QueueNodeSettings, *, consumer: bool = False
+) -> SqliteQueue:
+    """The node's queue; a path that cannot hold one is a configuration error (exit 78)."""
     from schnitzel_stream.state.sqlite_queue import SqliteQueue
 
-    return SqliteQueue(settings.path, settings.queue_options(), consumer=consumer)
+    # SQLite keeps -wal and -shm files next to the queue: its directory must be writable.
+    require_output(node.node_id, plugin, "queue.path", settings.path, side_files=True)
+    try:
+        return SqliteQueue(settings.path, settings.queue_options(), consumer=consumer)
+    except QueueError as exc:
+        raise _node_error(node, plugin, exc) from None
 
 
 def _queue_meta(queue: SqliteQueue, seq: int | None, node_id: str) -> dict[str, Any]:
@@ -147,10 +158,7 @@ class SqliteQueueSink(Node):
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
         self.settings = QueueNodeSettings.from_mapping(self.config)
-        try:
-            self._queue = _open_queue(self.settings)
-        except QueueError as exc:
-            raise _node_error(self, self._PLUGIN, exc) from None
+        self._queue = _open_queue(self, self._PLUGIN, self.settings)
         self._not_accepted = 0
         self._stop = _WaitCountsAsAlive(self)
 
@@ -194,10 +202,7 @@ class SqliteQueueSource(Source):
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
         self.settings = QueueNodeSettings.from_mapping(self.config)
-        try:
-            self._queue = _open_queue(self.settings, consumer=True)
-        except QueueError as exc:
-            raise _node_error(self, self._PLUGIN, exc) from None
+        self._queue = _open_queue(self, self._PLUGIN, self.settings, consumer=True)
         if self.settings.delete_on_emit:
             log.warning(
                 "node %s: delete_on_emit is deprecated and unsafe: rows are deleted as they are emitted, "
@@ -271,10 +276,7 @@ class SqliteQueueAckSink(Node):
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
         self.settings = QueueNodeSettings.from_mapping(self.config)
-        try:
-            self._queue = _open_queue(self.settings)
-        except QueueError as exc:
-            raise _node_error(self, self._PLUGIN, exc) from None
+        self._queue = _open_queue(self, self._PLUGIN, self.settings)
         self._resolved = self._queue.path.resolve()
         self._same_path: dict[str, bool] = {}
         self._already_gone = 0
@@ -342,6 +344,8 @@ class SqliteQueueAckSink(Node):
         return {**self._queue.metrics(), "ack_already_gone": self._already_gone}
 
 
+_QUEUE_PATH_CHECK = output_check("queue.path", side_files=True)
+
 SqliteQueueSink.SPEC = NodeSpec(
     name="sqlite_queue_sink",
     target="schnitzel_stream.nodes.durable_sqlite:SqliteQueueSink",
@@ -349,6 +353,7 @@ SqliteQueueSink.SPEC = NodeSpec(
     title="Durable queue sink (SQLite)",
     description="Enqueue each packet into a durable SQLite queue that survives crashes and restarts.",
     schema=schema.SINK,
+    check=_QUEUE_PATH_CHECK,
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
     portable=True,
@@ -360,6 +365,7 @@ SqliteQueueSource.SPEC = NodeSpec(
     title="Durable queue source (SQLite)",
     description="Lease packets from a durable SQLite queue, oldest first; acknowledge them with sqlite_queue_ack.",
     schema=schema.SOURCE,
+    check=_QUEUE_PATH_CHECK,
     produces=frozenset({ANY_KIND}),
     portable=True,
 )
@@ -370,6 +376,7 @@ SqliteQueueAckSink.SPEC = NodeSpec(
     title="Durable queue acknowledgement (SQLite)",
     description="Acknowledge packets leased by sqlite_queue_source, removing them from the queue.",
     schema=schema.ACK,
+    check=_QUEUE_PATH_CHECK,
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
     portable=True,

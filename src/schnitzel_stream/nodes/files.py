@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from schnitzel_stream.errors import NodeError, Problem
+from schnitzel_stream.nodes._paths import output_check, require_output
+from schnitzel_stream.nodes._settings import with_defaults
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
 from schnitzel_stream.packet import Packet
 
@@ -24,20 +26,20 @@ class JsonlSinkSettings:
     """The sink's config with defaults applied (names match the schema's properties)."""
 
     path: str
-    rotate_max_bytes: int = 0
-    rotate_keep: int = 5
-    fsync: bool = False
-    forward: bool = False
+    rotate_max_bytes: int
+    rotate_keep: int
+    fsync: bool
+    forward: bool
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> JsonlSinkSettings:
-        d = cls(path="")
+        merged = with_defaults(_SCHEMA, config)
         return cls(
-            path=str(config["path"]),
-            rotate_max_bytes=int(config.get("rotate_max_bytes", d.rotate_max_bytes)),
-            rotate_keep=int(config.get("rotate_keep", d.rotate_keep)),
-            fsync=bool(config.get("fsync", d.fsync)),
-            forward=bool(config.get("forward", d.forward)),
+            path=str(merged["path"]),
+            rotate_max_bytes=int(merged["rotate_max_bytes"]),
+            rotate_keep=int(merged["rotate_keep"]),
+            fsync=bool(merged["fsync"]),
+            forward=bool(merged["forward"]),
         )
 
 
@@ -47,6 +49,14 @@ class JsonlSink(Node):
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
         self.settings = JsonlSinkSettings.from_mapping(self.config)
+        # Rotation renames files next to this one, so then its directory must be writable too.
+        require_output(
+            node_id,
+            "jsonl_sink",
+            "jsonl.path",
+            self.settings.path,
+            side_files=self.settings.rotate_max_bytes > 0,
+        )
         self.path = Path(self.settings.path)
         self._file: IO[bytes] | None = None
         self._size = 0
@@ -174,6 +184,7 @@ JsonlSink.SPEC = NodeSpec(
     consumes=frozenset({ANY_KIND}),
     produces=frozenset({ANY_KIND}),
     portable=True,
+    check=output_check("jsonl.path"),
 )
 
 SPECS: tuple[NodeSpec, ...] = (JsonlSink.SPEC,)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream.errors import NodeError, Problem
+from schnitzel_stream.nodes._settings import with_defaults
 from schnitzel_stream.nodes.base import Node, NodeSpec
 from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet
 
@@ -83,25 +84,25 @@ EVENT_SCHEMA: dict[str, Any] = {
 
 @dataclass(frozen=True, slots=True)
 class MotionSettings:
-    """The detector's config with defaults applied (names match the schema's properties)."""
+    """The detector's config with the schema's defaults applied (names match its properties)."""
 
-    threshold: int = 25
-    min_area: int = 100
-    downscale: int = 2
-    blur: int = 0
-    learning_rate: float = 0.05
-    absorb_after: int = 150
+    threshold: int
+    min_area: int
+    downscale: int
+    blur: int
+    learning_rate: float
+    absorb_after: int
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> MotionSettings:
-        d = cls()
+        merged = with_defaults(_SCHEMA, config)
         return cls(
-            threshold=int(config.get("threshold", d.threshold)),
-            min_area=int(config.get("min_area", d.min_area)),
-            downscale=int(config.get("downscale", d.downscale)),
-            blur=int(config.get("blur", d.blur)),
-            learning_rate=float(config.get("learning_rate", d.learning_rate)),
-            absorb_after=int(config.get("absorb_after", d.absorb_after)),
+            threshold=int(merged["threshold"]),
+            min_area=int(merged["min_area"]),
+            downscale=int(merged["downscale"]),
+            blur=int(merged["blur"]),
+            learning_rate=float(merged["learning_rate"]),
+            absorb_after=int(merged["absorb_after"]),
         )
 
 

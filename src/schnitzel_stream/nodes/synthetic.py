@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from schnitzel_stream.nodes._settings import with_defaults
 from schnitzel_stream.nodes.base import NodeSpec, Source
 from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet, utc_now_iso
 
@@ -48,26 +49,27 @@ class SyntheticObject:
     y: int
     w: int
     h: int
-    dx: int = 0
-    dy: int = 0
-    enter: int = 0
-    exit: int | None = None
-    color: Color = (0, 200, 255)
+    dx: int
+    dy: int
+    enter: int
+    exit: int | None
+    color: Color
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> SyntheticObject:
-        defaults = cls("", 0, 0, 1, 1)
-        color = data.get("color", defaults.color)
+        """An object from its config entry; the object schema's defaults fill what it leaves out."""
+        merged = with_defaults(_OBJECT_SCHEMA, data)
+        color = merged["color"]
         return cls(
-            id=str(data["id"]),
-            x=int(data["x"]),
-            y=int(data["y"]),
-            w=int(data["w"]),
-            h=int(data["h"]),
-            dx=int(data.get("dx", defaults.dx)),
-            dy=int(data.get("dy", defaults.dy)),
-            enter=int(data.get("enter", defaults.enter)),
-            exit=None if data.get("exit") is None else int(data["exit"]),
+            id=str(merged["id"]),
+            x=int(merged["x"]),
+            y=int(merged["y"]),
+            w=int(merged["w"]),
+            h=int(merged["h"]),
+            dx=int(merged["dx"]),
+            dy=int(merged["dy"]),
+            enter=int(merged["enter"]),
+            exit=None if merged["exit"] is None else int(merged["exit"]),
             color=(int(color[0]), int(color[1]), int(color[2])),
         )
 
@@ -85,47 +87,33 @@ class SyntheticObject:
         return x0, y0, x1, y1
 
 
-#: The demo objects used when ``objects`` is not configured: one box crosses the view from
-#: frame 2, a second one falls through it from frame 60; they never overlap.
-DEFAULT_OBJECTS: tuple[SyntheticObject, ...] = (
-    SyntheticObject("box-a", x=24, y=150, w=80, h=60, dx=8, dy=0, enter=2, exit=80, color=(0, 200, 255)),
-    SyntheticObject("box-b", x=480, y=-48, w=48, h=48, dx=0, dy=6, enter=60, exit=130, color=(255, 90, 0)),
-)
-
-
 @dataclass(frozen=True, slots=True)
 class SyntheticCameraSettings:
-    """The camera's config with defaults applied (names match the schema's properties)."""
+    """The camera's config with the schema's defaults applied (names match its properties)."""
 
-    width: int = 640
-    height: int = 360
-    fps: float = 15
-    frames: int = 0
-    realtime: bool = True
-    seed: int = 0
-    source_id: str | None = None
-    loop: int = 0
-    objects: tuple[SyntheticObject, ...] = DEFAULT_OBJECTS
+    width: int
+    height: int
+    fps: float
+    frames: int
+    realtime: bool
+    seed: int
+    source_id: str | None
+    loop: int
+    objects: tuple[SyntheticObject, ...]
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> SyntheticCameraSettings:
-        d = cls()
-        raw_objects = config.get("objects")
-        objects = (
-            d.objects
-            if raw_objects is None
-            else tuple(SyntheticObject.from_mapping(item) for item in raw_objects)
-        )
+        merged = with_defaults(_SCHEMA, config)
         return cls(
-            width=int(config.get("width", d.width)),
-            height=int(config.get("height", d.height)),
-            fps=float(config.get("fps", d.fps)),
-            frames=int(config.get("frames", d.frames)),
-            realtime=bool(config.get("realtime", d.realtime)),
-            seed=int(config.get("seed", d.seed)),
-            source_id=config.get("source_id", d.source_id),
-            loop=int(config.get("loop", d.loop)),
-            objects=objects,
+            width=int(merged["width"]),
+            height=int(merged["height"]),
+            fps=float(merged["fps"]),
+            frames=int(merged["frames"]),
+            realtime=bool(merged["realtime"]),
+            seed=int(merged["seed"]),
+            source_id=merged["source_id"],
+            loop=int(merged["loop"]),
+            objects=tuple(SyntheticObject.from_mapping(item) for item in merged["objects"]),
         )
 
 
@@ -215,22 +203,34 @@ def _make_texture(width: int, height: int, seed: int) -> Frame:
     return texture
 
 
-def _objects_default() -> list[dict[str, Any]]:
-    return [
-        {
-            "id": o.id,
-            "x": o.x,
-            "y": o.y,
-            "w": o.w,
-            "h": o.h,
-            "dx": o.dx,
-            "dy": o.dy,
-            "enter": o.enter,
-            "exit": o.exit,
-            "color": list(o.color),
-        }
-        for o in DEFAULT_OBJECTS
-    ]
+#: The demo objects used when ``objects`` is not configured: one box crosses the view from
+#: frame 2, a second one falls through it from frame 60; they never overlap.
+_DEMO_OBJECTS: list[dict[str, Any]] = [
+    {
+        "id": "box-a",
+        "x": 24,
+        "y": 150,
+        "w": 80,
+        "h": 60,
+        "dx": 8,
+        "dy": 0,
+        "enter": 2,
+        "exit": 80,
+        "color": [0, 200, 255],
+    },
+    {
+        "id": "box-b",
+        "x": 480,
+        "y": -48,
+        "w": 48,
+        "h": 48,
+        "dx": 0,
+        "dy": 6,
+        "enter": 60,
+        "exit": 130,
+        "color": [255, 90, 0],
+    },
+]
 
 
 def _int_prop(title: str, description: str, examples: Sequence[int], **extra: Any) -> dict[str, Any]:
@@ -345,13 +345,16 @@ _SCHEMA: dict[str, Any] = {
             "title": "Objects",
             "description": "Moving rectangles with known positions; the default is a two-object demo "
             "(the first enters at frame 2).",
-            "default": _objects_default(),
+            "default": _DEMO_OBJECTS,
             "examples": [
                 [{"id": "car-1", "x": -80, "y": 150, "w": 80, "h": 60, "dx": 8, "enter": 1, "exit": 100}]
             ],
         },
     },
 }
+
+#: The demo objects, as the camera draws them when ``objects`` is not configured.
+DEFAULT_OBJECTS: tuple[SyntheticObject, ...] = tuple(SyntheticObject.from_mapping(o) for o in _DEMO_OBJECTS)
 
 SyntheticCamera.SPEC = NodeSpec(
     name="synthetic_camera",

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from schnitzel_stream.errors import NodeError, SchnitzelError
+from schnitzel_stream.errors import NodeError, OutputClosed, SchnitzelError
 from schnitzel_stream.graph.model import DEFAULT_INBOX_MAX, Graph, NodeDecl, Overflow
 from schnitzel_stream.nodes.base import Node
 from schnitzel_stream.nodes.registry import PluginError, node_class
@@ -204,6 +204,13 @@ class Engine:
         return self._aborting
 
     def _fail(self, runner: _Runner, error: BaseException) -> None:
+        if isinstance(error, OutputClosed):
+            # A closed stdout ends the run the way it ends a Unix tool: quietly, not as a failure.
+            log.info("%s; stopping", error)
+            if runner.inbox is not None:
+                runner.inbox.abort()
+            self.stop_requested = self.stop_requested or "output closed"
+            return
         runner.errors += 1
         if isinstance(error, SchnitzelError):
             failure = error
@@ -258,12 +265,13 @@ class Engine:
                 batch = take(batch_size, idle)
                 if batch is None:
                     assert tick is not None
-                    for output in tick():
-                        runner.n_out += 1
-                        for target in targets:
-                            target.put(output, aborted)
+                    self._pass_on(runner, tick())
                     continue
                 if not batch:
+                    # End of input. flush() runs before this worker tells the nodes downstream
+                    # it is done (finally, below), so what it passes on is still processed.
+                    if not self._aborting:
+                        self._flush_node(runner)
                     break
                 runner.busy = True
                 for packet in batch:
@@ -289,6 +297,20 @@ class Engine:
             runner.busy = False
             for target in targets:
                 target.producer_done()
+
+    def _pass_on(self, runner: _Runner, outputs: Iterable[Packet]) -> None:
+        for output in outputs:
+            runner.n_out += 1
+            for target in runner.targets:
+                target.put(output, self._is_aborting)
+
+    def _flush_node(self, runner: _Runner) -> None:
+        """Call the node's ``flush()`` (if it has one) and pass on what it returns."""
+        flush: Callable[[], Iterable[Packet]] | None = getattr(runner.node, "flush", None)
+        if flush is not None:
+            runner.busy = True
+            runner.beat = time.monotonic()
+            self._pass_on(runner, flush())
 
     def _sink_total(self) -> int:
         return sum(r.n_in for r in self._runners if r.is_sink)

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
+from schnitzel_stream._filecheck import input_file_problem, output_file_problem
 from schnitzel_stream.errors import Problem, QueueError, QueueFullError
 
 log = logging.getLogger("schnitzel_stream.queue")
@@ -271,6 +272,11 @@ def open_queue_file(
 
     Returns the connection and, when the file was moved aside, where it went.
     """
+    # Before SQLite touches it: a directory, FIFO or device would only say "disk I/O error",
+    # and a device that reads as a damaged database must never be moved aside.
+    wrong = output_file_problem(path, static=False, side_files=True)
+    if wrong is not None:
+        raise QueueError(Problem(code="queue.path", message=f"queue {path} {wrong}"))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -296,6 +302,9 @@ def open_read_only(path: Path, *, busy_timeout_ms: int = 5000) -> sqlite3.Connec
     Without a ``-wal`` file no process has the queue open, so ``immutable=1`` reads it without
     creating ``-wal``/``-shm`` next to it (which also works in a directory we cannot write).
     """
+    wrong = input_file_problem(path, static=True)
+    if wrong is not None:
+        raise QueueError(Problem(code="queue.path", message=f"{path} {wrong}"))
     if not path.is_file():
         raise QueueError(Problem(code="queue.missing", message=f"no queue file at {path}"))
     uri = path.resolve().as_uri() + "?mode=ro"

@@ -402,6 +402,7 @@ class SqliteQueue(QueueConnection):
 def _encode(packet: Packet) -> tuple[str, str, int]:
     try:
         data = packet.to_json()
+        size = len(data.encode("utf-8"))  # a lone surrogate fails here: not storable either
     except (TypeError, ValueError) as exc:
         raise QueueError(
             Problem(
@@ -411,4 +412,4 @@ def _encode(packet: Packet) -> tuple[str, str, int]:
                 hint="only JSON values (no frames, NaN or binary data) can go into the durable queue",
             )
         ) from None
-    return packet.idempotency_key, data, len(data.encode("utf-8"))
+    return packet.idempotency_key, data, size

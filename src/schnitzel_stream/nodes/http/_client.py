@@ -1,34 +1,41 @@
-"""One HTTP request at a time over a keep-alive session, and the retry loop around it.
+"""One HTTP request at a time over a keep-alive connection, and the retry loop around it.
 
-:class:`HttpClient` owns one ``requests.Session`` (imported lazily: ``validate`` never pays
-for requests). :meth:`HttpClient.deliver` sends one body until it succeeds, fails finally,
-or the node is interrupted, using the shared :mod:`._retry` mechanism: exponential backoff
-with full jitter, ``Retry-After`` for 429/503 (capped), and a token-bucket retry budget
-that, while the backend is failing, every request spends from, so an outage never turns
-into a request storm.
+:class:`HttpClient` owns one :class:`~._transport.Transport` (the standard library's
+``http.client`` with a total deadline per request). :meth:`HttpClient.deliver` sends one
+body until it succeeds, fails finally, or the node is interrupted, using the shared
+:mod:`._retry` mechanism: exponential backoff with full jitter, ``Retry-After`` for 429/503
+(capped), and a token-bucket retry budget that, while the backend is failing, every request
+spends from, so an outage never turns into a request storm.
+
+An answer is classified once (:meth:`HttpClient._classify`): 2xx delivered; a status in
+``retry_on_status`` retried; a status in ``reject_status`` *with a JSON body* is the
+application refusing the packet (a rejection); every other answer, a proxy's HTML error page
+included, is a final failure of this attempt that says nothing about the packet, so
+behind a queue the packet is kept, never dead-lettered.
 """
 
 from __future__ import annotations
 
 import email.utils
 import logging
-import os
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from schnitzel_stream import redact
 from schnitzel_stream.nodes._retry import Backoff, RetryBudget
 from schnitzel_stream.nodes.http._config import HttpSinkSettings
+from schnitzel_stream.nodes.http._transport import (
+    Answer,
+    DeadlineExceeded,
+    Endpoint,
+    Transport,
+    TransportError,
+)
 
-if TYPE_CHECKING:
-    import requests
-
-_READ_CHUNK = 16384
 _REASON_BODY_CHARS = 200
 
 
@@ -52,6 +59,8 @@ class HttpCounters:
     conn_errors: int = 0
     timeouts: int = 0
     batches: int = 0
+    splits: int = 0
+    connections: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: int(getattr(self, f.name)) for f in fields(self)}
@@ -66,6 +75,8 @@ class Attempt:
     reason: str
     status: int | None = None
     retry_after: float | None = None
+    #: The application refused the request's content (see the module docstring).
+    rejected: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,10 +125,6 @@ class HttpClient:
         label: str,
         rng: random.Random | None = None,
     ) -> None:
-        import requests
-        import requests.adapters
-        import requests.utils
-
         self._settings = settings
         self._counters = counters
         self._interrupted = interrupted
@@ -125,31 +132,21 @@ class HttpClient:
         self._wait = wait
         self._log = logger
         self._label = label
-        self._requests = requests
         self._backoff = Backoff(
             settings.retry_backoff_sec, settings.retry_backoff_max_sec, rng or random.Random()
         )
         self._budget = RetryBudget(settings.retry_budget_per_sec)
         self._failing_since: float | None = None
-        self._session = requests.Session()
-        # Our own loop retries; urllib3's must not multiply the attempts behind our back.
-        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=1, max_retries=0)
-        self._session.mount("http://", adapter)
-        self._session.mount("https://", adapter)
-        self._session.headers["User-Agent"] = "schnitzel-stream http_sink"
-        self._timeout = (settings.connect_timeout_sec, settings.read_timeout_sec)
-        # requests re-reads the proxy and CA-bundle variables (and ~/.netrc) from the
-        # environment on every request, which costs more than the request itself on a busy
-        # device. The URL is fixed, so read them once; ~/.netrc is not used.
-        self._session.proxies.update(requests.utils.get_environ_proxies(settings.url))
-        verify = settings.verify_tls
-        if verify is True:
-            verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-        self._verify = verify
-        self._session.trust_env = False
+        endpoint = Endpoint.from_url(settings.url)
+        self._transport = Transport(endpoint, settings.verify_tls)
+        self._headers: dict[str, str] = {"User-Agent": "schnitzel-stream http_sink"}
+        if endpoint.auth and not any(name.lower() == "authorization" for name in settings.headers):
+            self._headers["Authorization"] = endpoint.auth
+        if endpoint.proxy is not None and endpoint.proxy[2] and not endpoint.secure:
+            self._headers["Proxy-Authorization"] = endpoint.proxy[2]
 
     def close(self) -> None:
-        self._session.close()
+        self._transport.close()
 
     def deliver(self, body: bytes, headers: Mapping[str, str]) -> Delivery:
         """Send ``body`` until it succeeds, fails finally, or the node is interrupted."""
@@ -171,8 +168,7 @@ class HttpClient:
             if not last.retryable:
                 # The backend answered; it is up, it just refuses this request.
                 self._mark_healthy()
-                rejected = last.status is not None and last.status in settings.reject_status
-                return Delivery(False, attempts, last.reason, last.status, rejected=rejected)
+                return Delivery(False, attempts, last.reason, last.status, rejected=last.rejected)
             self._mark_failing(last.reason)
             if settings.retry_max_attempts and attempts >= settings.retry_max_attempts:
                 return Delivery(False, attempts, last.reason, last.status)
@@ -206,55 +202,41 @@ class HttpClient:
             self._log.info("%s: %s answers again after %.1f s", self._label, self._settings.display_url, down)
 
     def _send_once(self, body: bytes, headers: Mapping[str, str]) -> Attempt:
-        exc_types = self._requests.exceptions
+        settings = self._settings
         counters = self._counters
         counters.requests += 1
+        transport = self._transport
+        opened = transport.connections
         try:
-            response = self._session.request(
-                self._settings.method,
-                self._settings.url,
-                data=body,
-                headers=dict(headers),
-                timeout=self._timeout,
-                stream=True,
-                # A 301/302 would turn the POST into a GET and "succeed" without the data: a
-                # redirect is a final failure that names where the endpoint moved instead.
-                allow_redirects=False,
-                verify=self._verify,
+            answer = transport.request(
+                settings.method,
+                body,
+                {**self._headers, **headers},
+                timeout=settings.timeout_sec,
+                connect_timeout=settings.connect_timeout_sec,
+                max_body=settings.max_response_bytes,
             )
-        except exc_types.Timeout as exc:  # before ConnectionError: ConnectTimeout is both
+        except DeadlineExceeded:
             counters.timeouts += 1
-            return Attempt(ok=False, retryable=True, reason=f"timeout: {_describe(exc)}")
-        except exc_types.ConnectionError as exc:
-            counters.conn_errors += 1
-            return Attempt(ok=False, retryable=True, reason=f"connection error: {_describe(exc)}")
-        except (exc_types.RequestException, ValueError) as exc:
-            # Invalid header values and the like: retrying cannot fix them.
-            return Attempt(ok=False, retryable=False, reason=f"request failed: {_describe(exc)}")
-        try:
-            return self._read_response(response)
-        except exc_types.Timeout as exc:
-            counters.timeouts += 1
-            return Attempt(ok=False, retryable=True, reason=f"timeout reading response: {_describe(exc)}")
-        except (exc_types.RequestException, OSError) as exc:
+            return Attempt(
+                ok=False, retryable=True, reason=f"no complete answer within {settings.timeout_sec:g}s"
+            )
+        except TransportError as exc:
             counters.conn_errors += 1
             return Attempt(
-                ok=False, retryable=True, reason=f"connection error reading response: {_describe(exc)}"
+                ok=False, retryable=True, reason=f"connection error: {redact.redact(str(exc))[:300]}"
+            )
+        except ValueError as exc:
+            # A header value http.client refuses (a line break): retrying cannot fix it.
+            return Attempt(
+                ok=False, retryable=False, reason=f"request failed: {redact.redact(str(exc))[:300]}"
             )
         finally:
-            response.close()
+            counters.connections += transport.connections - opened
+        return self._classify(answer)
 
-    def _read_response(self, response: requests.Response) -> Attempt:
-        status = response.status_code
-        # Read at most max_response_bytes: a huge or endless body must not fill memory. A body
-        # read to its end lets urllib3 reuse the connection; a capped one closes it.
-        cap = self._settings.max_response_bytes
-        head = bytearray()
-        if cap > 0:
-            for chunk in response.iter_content(chunk_size=min(_READ_CHUNK, cap)):
-                head += chunk[: cap - len(head)]
-                if len(head) >= cap:
-                    break
+    def _classify(self, answer: Answer) -> Attempt:
+        status = answer.status
         counters = self._counters
         if 200 <= status < 300:
             counters.status_2xx += 1
@@ -265,27 +247,27 @@ class HttpClient:
             counters.status_5xx += 1
         else:
             counters.status_other += 1
-        snippet = bytes(head[:_REASON_BODY_CHARS]).decode("utf-8", "replace").strip()
+        snippet = bytes(answer.head[:_REASON_BODY_CHARS]).decode("utf-8", "replace").strip()
         if 300 <= status < 400:
-            snippet = f"redirect to {response.headers.get('Location', '?')}"
+            snippet = f"redirect to {answer.location or '?'}"
         reason = f"HTTP {status}" + (f": {redact.redact(' '.join(snippet.split()))}" if snippet else "")
         retry_after = None
         if status in (429, 503):
-            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            retry_after = parse_retry_after(answer.retry_after)
+        rejected = status in self._settings.reject_status and is_json(answer.content_type)
+        if status in self._settings.reject_status and not rejected:
+            reason += " (not the application's answer: no JSON body, so the packet is not rejected)"
         return Attempt(
             ok=False,
             retryable=status in self._settings.retry_on_status,
             reason=reason,
             status=status,
             retry_after=retry_after,
+            rejected=rejected,
         )
 
 
-def _describe(exc: BaseException) -> str:
-    """A short, redacted description of a requests exception (its chain is long and noisy)."""
-    text = str(exc) or type(exc).__name__
-    cause = exc.args[0] if exc.args else None
-    reason = getattr(cause, "reason", None)
-    if reason is not None:
-        text = str(reason)
-    return redact.redact(f"{type(exc).__name__}: {' '.join(text.split())}")[:300]
+def is_json(content_type: str) -> bool:
+    """True for ``application/json`` and every ``+json`` media type (parameters ignored)."""
+    media = content_type.partition(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))

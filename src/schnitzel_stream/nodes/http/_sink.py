@@ -2,12 +2,11 @@
 
 Delivery, in short:
 
-- One ``requests.Session`` with keep-alive. Every request carries the packet's
-  ``idempotency_key`` in the ``Idempotency-Key`` header (in batch mode the keys of all packets
-  of the batch, comma-separated, in body order; keys with commas or non-ASCII characters are
-  percent-encoded), so the receiver can de-duplicate retries and redeliveries.
+- One keep-alive connection (``_transport``); each attempt has one total deadline,
+  ``timeout_sec``. Every request carries an idempotency key so the receiver can de-duplicate
+  retries and redeliveries; the wire format (bodies, keys, batches) is in ``_wire``.
 - Retries use exponential backoff with full jitter, honour ``Retry-After`` on 429/503 (capped
-  by ``retry_backoff_max_sec``), and spend from a per-sink retry budget (see ``_http_client``).
+  by ``retry_backoff_max_sec``), and spend from a per-sink retry budget (see ``_client``).
 - ``forward: true`` passes a packet on only after it was delivered; that is how
   ``sqlite_queue_ack`` follows this sink (queue source -> http_sink -> ack).
 - A packet that cannot be delivered meets its ``on_failure`` policy (``_delivery``):
@@ -15,13 +14,21 @@ Delivery, in short:
   and logs it, ``keep`` does not forward it so it stays unacknowledged and the queue delivers
   it again, ``dead_letter`` forwards it marked as rejected so ``sqlite_queue_ack`` moves it
   to the queue's dead letters. ``auto`` (the default), for packets from a durable queue, keeps
-  them when retries ran out and dead-letters them when the backend rejected the packet itself
-  (a status in ``reject_status``, or a payload that is not JSON); other packets are dropped.
+  them when retries ran out and dead-letters them when the application rejected the packet
+  itself (a status in ``reject_status`` with a JSON answer, or a payload that is not JSON);
+  other packets are dropped.
 
-Batch mode (``batch_max > 1``) buffers packets and sends a JSON array when the batch is full or
-its oldest packet has waited ``batch_linger_ms``. A small timer thread sends lingering batches
-even when no packet follows; packets it delivered are forwarded by the next ``process()`` or
-``tick()`` call.
+Batch mode (``batch_max > 1``) buffers packets and sends a batch when it is full, or when its
+oldest packet has waited ``batch_linger_ms`` (checked on every packet and on the engine's
+idle ``tick()``). When the input ends, however the graph ends, the engine calls ``flush()``
+before the nodes downstream stop, so the last partial batch is sent and its packets reach
+``sqlite_queue_ack``. A batch the application rejects (or a 413 from anyone) is split in
+halves and sent again, down to the single packets that are refused, so one bad packet never
+takes its batch to the dead letters.
+
+All of this runs on the engine's worker thread; a lock only keeps ``close()``, which the
+engine may call from its own thread at a stop deadline, from using the connection at the
+same time.
 """
 
 from __future__ import annotations
@@ -33,13 +40,14 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from schnitzel_stream import redact
-from schnitzel_stream.errors import DeliveryError, Problem
+from schnitzel_stream.errors import ConfigError, DeliveryError, Problem
 from schnitzel_stream.nodes import _delivery
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
-from schnitzel_stream.nodes.http._config import SCHEMA, HttpSinkSettings, parse_settings
+from schnitzel_stream.nodes.http._config import HttpSinkSettings, parse_settings
+from schnitzel_stream.nodes.http._schema import SCHEMA
+from schnitzel_stream.nodes.http._wire import batch_body, header_key
 from schnitzel_stream.packet import Packet
 
 if TYPE_CHECKING:
@@ -47,9 +55,8 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger("schnitzel_stream.nodes.http")
 
-#: How long close() may spend sending what is still buffered. A graceful stop must end
-#: within 5 s: the engine drains for up to 3 s, so a lingering batch gets 1 s (+ the settle),
-#: and whatever is left stays unacknowledged in the queue for the next run.
+#: How long close() may spend sending what is still buffered when the engine did not flush
+#: it (direct use, or a stop that skipped the flush); whatever is left meets ``on_failure``.
 CLOSE_GRACE_SEC = 1.0
 _CLOSE_SETTLE_SEC = 0.5
 
@@ -62,102 +69,96 @@ class _Item:
     queued_at: float
 
 
-def _header_key(key: str) -> str:
-    # HTTP header values are Latin-1 on the wire and the batch header is comma-separated.
-    if key.isascii() and key.isprintable() and "," not in key:
-        return key
-    return quote(key, safe="")
-
-
 class HttpJsonSink(Node):
     """POST packets (or batches of packets) as JSON to an HTTP endpoint."""
 
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
-        # Imported here: `validate` reads SPECS only, and the client pulls in email.utils and sockets.
+        # Imported here: `validate` reads SPECS only, and the client pulls in sockets and ssl.
         from schnitzel_stream.nodes.http._client import HttpClient, HttpCounters
 
         super().__init__(node_id=node_id, config=config)
         self._settings: HttpSinkSettings = parse_settings(node_id, self.config)
         self._label = f"http_sink {node_id}"
         self._counters = HttpCounters()
-        self._client = HttpClient(
-            self._settings, self._counters, self.interrupted, self.wait, _log, self._label
-        )
-        self._base_headers = {"Content-Type": "application/json", **(self._settings.headers or {})}
-        # _send_lock serialises deliveries (the session is not thread-safe, and batches keep
-        # their order); _lock guards the buffer and the results of the timer thread. Always
-        # take _send_lock first.
-        self._send_lock = threading.Lock()
-        self._lock = threading.Condition()
+        try:
+            self._client = HttpClient(
+                self._settings, self._counters, self.interrupted, self.wait, _log, self._label
+            )
+        except OSError as exc:  # ssl.SSLError included: a CA bundle that does not load
+            raise ConfigError(
+                Problem(
+                    "http.tls",
+                    f"node {node_id!r} (http_sink): cannot load the CA bundle {self._settings.verify_tls}: "
+                    f"{redact.redact(str(exc))}",
+                    f"nodes.{node_id}.config.verify_tls",
+                )
+            ) from None
+        self._base_headers = {"Content-Type": "application/json", **self._settings.headers}
+        self._field = "packet" if self._settings.body == "packet" else "payload"
+        #: Serialises use of the connection between the worker and a late close().
+        self._lock = threading.Lock()
         self._buffer: list[_Item] = []
-        self._ready: list[Packet] = []
-        self._deferred: DeliveryError | None = None
-        self._closed = False
-        self._timer: threading.Thread | None = None
+        #: The clock of batch lingering (a test replaces it).
+        self.clock = time.monotonic
 
     # -- the node contract -------------------------------------------------------------------
 
     def process(self, packet: Packet) -> Iterable[Packet]:
-        item = self._encode(packet)
-        if self._settings.batch_max == 1:
-            out = self._take_ready()
-            if item is not None:
-                with self._send_lock:
-                    out.extend(self._deliver([item]))
+        out: list[Packet] = []
+        item = self._encode(packet, out)
+        if item is None:
             return out
-        if item is not None:
-            with self._lock:
-                self._buffer.append(item)
-                due = len(self._buffer) >= self._settings.batch_max or self._linger_over()
-                self._ensure_timer()
-                if len(self._buffer) == 1:
-                    # The timer thread sleeps without a deadline only while the buffer is empty.
-                    self._lock.notify_all()
-            if due:
-                self._flush(force=False)
-        return self._take_ready()
+        settings = self._settings
+        with self._lock:
+            if settings.batch_max == 1:
+                out.extend(self._send([item]))
+                return out
+            self._buffer.append(item)
+            self._send_due(out, force=False)
+        return out
 
     def tick(self) -> Iterable[Packet]:
-        """Send a batch whose linger time is over and return the packets ready to forward.
+        """Send a batch whose oldest packet has lingered long enough; the packets to pass on.
 
-        The engine may call this when the node's inbox stays empty for a moment.
+        The engine calls this when the node's inbox has been idle for a moment.
         """
-        if self._settings.batch_max > 1:
-            self._flush(force=False)
-        return self._take_ready()
+        out: list[Packet] = []
+        if self._buffer:
+            with self._lock:
+                self._send_due(out, force=False)
+        return out
+
+    def flush(self) -> Iterable[Packet]:
+        """Send everything still buffered and return the packets to pass on.
+
+        The engine calls this once the input has ended, before the nodes downstream stop,
+        so that packets of the last partial batch reach ``sqlite_queue_ack``.
+        """
+        out: list[Packet] = []
+        if self._buffer:
+            with self._lock:
+                self._send_due(out, force=True)
+        return out
 
     def close(self) -> None:
         """Send what is still buffered, for at most ``CLOSE_GRACE_SEC``; release the connection.
 
-        The engine interrupts only nodes whose worker is stuck, and a lingering batch may be
-        retrying on the timer thread while the worker is idle: the grace bounds that, so a
-        stop never hangs on a dead backend. What is left then meets ``on_failure``.
-
-        A node the engine already interrupted (its stop deadline passed) gets no grace: a
-        request still waiting for a slow backend holds the send lock for up to the read
-        timeout, and waiting for it would break the stop deadline. Unsent packets stay
-        unacknowledged in their queue.
+        In a graph the engine has flushed the buffer already, unless its stop deadline passed
+        (then the node is interrupted and gets no grace: its buffered packets meet
+        ``on_failure`` at once, and behind a queue they stay unacknowledged for the next run).
+        Packets delivered here cannot be passed on any more; behind a queue they will be
+        delivered again (at least once).
         """
         grace = 0.0 if self.interrupted.is_set() else CLOSE_GRACE_SEC
-        # After the grace's interrupt, a delivery in a backoff or budget wait returns at once;
-        # the settle lets it apply on_failure. Interrupted earlier, it has long done so.
-        ends = time.monotonic() + (grace + _CLOSE_SETTLE_SEC if grace else 0.0)
         deadline = threading.Timer(grace, self.interrupt)
         deadline.daemon = True
         deadline.start()
         try:
-            with self._lock:
-                self._closed = True
-                self._lock.notify_all()
-            if self._timer is not None:
-                self._timer.join(max(0.0, ends - time.monotonic()))
-            # Bounded: a request blocked in a read does not see `interrupted` until it times out.
-            if self._send_lock.acquire(timeout=max(0.0, ends - time.monotonic())):
-                self._send_lock.release()
+            if self._lock.acquire(timeout=grace + _CLOSE_SETTLE_SEC if grace else 0.0):
                 try:
-                    self._flush(force=True)
-                except DeliveryError as exc:
-                    _log.error("%s: %s", self._label, redact.redact(str(exc)))
+                    self._close_buffer()
+                finally:
+                    self._lock.release()
             else:
                 _log.warning(
                     "%s: stopping while a request is still in progress; it and %d buffered packet(s) "
@@ -165,109 +166,85 @@ class HttpJsonSink(Node):
                     self._label,
                     len(self._buffer),
                 )
-            with self._lock:
-                if self._deferred is not None:
-                    _log.error("%s: %s", self._label, redact.redact(str(self._deferred)))
-                    self._deferred = None
         finally:
             deadline.cancel()
             self._client.close()
 
     def metrics(self) -> dict[str, int]:
-        with self._lock:
-            buffered = len(self._buffer)
-        return {**self._counters.as_dict(), "buffered": buffered}
+        return {**self._counters.as_dict(), "buffered": len(self._buffer)}
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _encode(self, packet: Packet) -> _Item | None:
-        value = packet.to_dict() if self._settings.body == "packet" else packet.payload
+    def _close_buffer(self) -> None:
+        out: list[Packet] = []
+        try:
+            if self.interrupted.is_set():
+                items, self._buffer = self._buffer, []
+                if items:
+                    out = self._give_up(
+                        [i.packet for i in items], "stopped before delivery", 0, permanent=False
+                    )
+            else:
+                self._send_due(out, force=True)
+        except DeliveryError as exc:
+            _log.error("%s: %s", self._label, redact.redact(str(exc)))
+        passed = [p for p in out if _delivery.rejection_of(p) is None]
+        if passed:
+            _log.warning(
+                "%s: %d packet(s) delivered while closing could not be passed on; behind a queue "
+                "they stay unacknowledged and are delivered again",
+                self._label,
+                len(passed),
+            )
+
+    def _encode(self, packet: Packet, out: list[Packet]) -> _Item | None:
+        value = packet.to_dict() if self._field == "packet" else packet.payload
         try:
             body = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
-        except (TypeError, ValueError) as exc:
-            with self._send_lock:
-                reason = f"payload is not JSON-portable ({type(exc).__name__})"
-                forwarded = self._give_up([packet], reason, 0, permanent=True)
+        except (TypeError, ValueError) as exc:  # UnicodeEncodeError (a lone surrogate) included
+            reason = f"payload is not JSON-portable ({type(exc).__name__})"
             with self._lock:
-                self._ready.extend(forwarded)
+                out.extend(self._give_up([packet], reason, 0, permanent=True))
             return None
-        return _Item(packet, body, _header_key(packet.idempotency_key), time.monotonic())
+        return _Item(packet, body, packet.idempotency_key, self.clock())
 
-    def _linger_over(self) -> bool:
-        # Called with _lock held and a non-empty buffer: the oldest packet sets the pace.
-        return time.monotonic() - self._buffer[0].queued_at >= self._settings.batch_linger_sec
+    def _send_due(self, out: list[Packet], *, force: bool) -> None:
+        """Send buffered batches that are full or lingered long enough (all, when ``force``).
 
-    def _ensure_timer(self) -> None:
-        # Called with _lock held. The thread only exists in batch mode, once a packet waits.
-        if self._timer is None and not self._closed:
-            self._timer = threading.Thread(
-                target=self._linger_loop, name=f"{self._label} linger", daemon=True
-            )
-            self._timer.start()
+        Called with the lock held.
+        """
+        batch_max = self._settings.batch_max
+        buffer = self._buffer
+        while buffer and (
+            force
+            or len(buffer) >= batch_max
+            or self.clock() - buffer[0].queued_at >= self._settings.batch_linger_sec
+        ):
+            batch = buffer[:batch_max]
+            del buffer[:batch_max]
+            out.extend(self._send(batch))
 
-    def _linger_loop(self) -> None:
-        while True:
-            with self._lock:
-                if self._closed:
-                    return
-                if not self._buffer:
-                    self._lock.wait()
-                    continue
-                remaining = self._buffer[0].queued_at + self._settings.batch_linger_sec - time.monotonic()
-                if remaining > 0:
-                    self._lock.wait(remaining)
-                    continue
-            try:
-                self._flush(force=False)
-            except DeliveryError as exc:
-                # Raised to the engine by the next process()/tick(): the graph must stop.
-                with self._lock:
-                    self._deferred = self._deferred or exc
-            except Exception:  # noqa: BLE001 -- a bug must not silently end lingering-batch delivery
-                _log.exception("%s: sending a lingering batch failed", self._label)
-                self._closed_wait(1.0)
+    def _send(self, items: list[_Item]) -> list[Packet]:
+        """One request for ``items`` (the lock held); the packets to pass on.
 
-    def _closed_wait(self, seconds: float) -> None:
-        with self._lock:
-            if not self._closed:
-                self._lock.wait(seconds)
-
-    def _flush(self, *, force: bool) -> None:
-        """Send buffered batches that are full or lingered long enough (all, when ``force``)."""
-        with self._send_lock:
-            while True:
-                with self._lock:
-                    if not self._buffer or not (
-                        force or len(self._buffer) >= self._settings.batch_max or self._linger_over()
-                    ):
-                        return
-                    batch = self._buffer[: self._settings.batch_max]
-                    del self._buffer[: self._settings.batch_max]
-                forwarded = self._deliver(batch)
-                with self._lock:
-                    self._ready.extend(forwarded)
-
-    def _take_ready(self) -> list[Packet]:
-        with self._lock:
-            if self._deferred is not None:
-                error, self._deferred = self._deferred, None
-                raise error
-            ready, self._ready = self._ready, []
-        return ready
-
-    def _deliver(self, items: list[_Item]) -> list[Packet]:
-        """Send one request for ``items`` (called with _send_lock held); the packets to forward."""
+        A batch the application rejected, or that anyone answered 413 (too large), is split
+        in halves that are sent on their own, down to single packets.
+        """
         settings = self._settings
         headers = dict(self._base_headers)
         if settings.batch_max == 1:
-            body = items[0].body
+            body, key = items[0].body, header_key(items[0].key)
         else:
-            body = b"[" + b",".join(item.body for item in items) + b"]"
+            body, key = batch_body([i.key for i in items], [i.body for i in items], self._field)
             self._counters.batches += 1
         if settings.idempotency_header:
-            headers[settings.idempotency_header] = ",".join(item.key for item in items)
+            headers[settings.idempotency_header] = key
         result = self._client.deliver(body, headers)
         if not result.ok:
+            if len(items) > 1 and (result.rejected or result.status == 413) and not result.interrupted:
+                self._counters.splits += 1
+                half = len(items) // 2
+                return self._send(items[:half]) + self._send(items[half:])
             packets = [item.packet for item in items]
             return self._give_up(
                 packets, result.reason, result.attempts, permanent=result.rejected, result=result

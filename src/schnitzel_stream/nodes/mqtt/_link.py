@@ -10,6 +10,15 @@ thread calls :meth:`MqttLink.publish`, which queues the message in paho and wait
 message's own completion flag. With ``on_socket_register_write`` set, paho does not write
 from the publishing thread, so two threads never write to the socket at once.
 
+Deadlines: paho bounds the TCP connect and the TLS handshake (each by ``connect_timeout``)
+but waits for the broker's CONNACK until its keepalive check, which any trickled byte
+resets. So the network thread gives every attempt one deadline, counted from its start: no
+CONNACK by :attr:`MqttSettings.connect_timeout_sec` and the attempt is abandoned and made
+again after a backoff (the TLS handshake can add up to one more connect timeout). A publish
+waits at most ``publish_timeout_sec`` in all (for the connection and its PUBACK); a broker
+that took the message but never acknowledged it in that time has a connection we no longer
+trust, so the network thread drops it and reconnects (paho resends what was in flight).
+
 paho is imported here lazily (in :class:`MqttLink`'s constructor), never at module import.
 """
 
@@ -74,7 +83,7 @@ class MqttLink:
             protocol=MQTTProtocolVersion.MQTTv5 if self._v5 else MQTTProtocolVersion.MQTTv311,
             reconnect_on_failure=False,
         )
-        client.connect_timeout = min(10.0, max(1.0, settings.publish_timeout_sec))
+        client.connect_timeout = settings.connect_timeout_sec
         client.max_queued_messages_set(_MAX_QUEUED)
         if settings.username:
             client.username_pw_set(settings.username, settings.password)
@@ -91,6 +100,8 @@ class MqttLink:
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self._closing = threading.Event()
+        #: Set by a publish whose PUBACK did not come in time: the network thread reconnects.
+        self._suspect = threading.Event()
         self._thread: threading.Thread | None = None
         # Guarded by _lock:
         self._up = False
@@ -205,6 +216,8 @@ class MqttLink:
             if remaining <= 0:
                 state = "" if self._connected.is_set() else " (the connection was lost)"
                 timeout = self._settings.publish_timeout_sec
+                if self._connected.is_set() and self._settings.qos:
+                    self._suspect.set()
                 return PublishResult(False, f"no {what} within {timeout:g}s{state}")
             try:
                 info.wait_for_publish(min(remaining, _WAIT_SLICE))
@@ -234,6 +247,8 @@ class MqttLink:
         while not self._closing.is_set():
             with self._lock:
                 connections_before = self._connections
+            started = time.monotonic()
+            self._suspect.clear()
             try:
                 self._client.reconnect()
             except OSError as exc:  # refused, unreachable, DNS, TLS handshake (ssl errors are OSErrors)
@@ -241,7 +256,7 @@ class MqttLink:
             except Exception as exc:  # noqa: BLE001 - the network thread must survive anything paho raises
                 self._note_problem(f"cannot connect: {type(exc).__name__}: {exc}", level=logging.ERROR)
             else:
-                self._serve()
+                self._serve(started + self._settings.connect_timeout_sec)
             self._went_down("the connection ended")
             if self._closing.is_set():
                 break
@@ -252,8 +267,12 @@ class MqttLink:
             attempt += 1
             self._closing.wait(delay)
 
-    def _serve(self) -> None:
-        """Run paho's loop until the connection ends; on close, send DISCONNECT first."""
+    def _serve(self, connack_by: float) -> None:
+        """Run paho's loop until the connection ends; on close, send DISCONNECT first.
+
+        The connection is abandoned when the broker's CONNACK has not come by
+        ``connack_by``, or when a publish found it does not acknowledge (``_suspect``).
+        """
         rc = self._ok
         grace_until: float | None = None
         try:
@@ -263,9 +282,25 @@ class MqttLink:
                     self._client.disconnect()
                 if grace_until is not None and time.monotonic() > grace_until:
                     break
+                if grace_until is None and self._abandon(connack_by):
+                    break
                 rc = self._client.loop(timeout=_LOOP_SLICE)
         except Exception as exc:  # noqa: BLE001 - a paho bug must not end reconnecting for good
             self._note_problem(f"network loop failed: {type(exc).__name__}: {exc}", level=logging.ERROR)
+
+    def _abandon(self, connack_by: float) -> bool:
+        """Whether to give up this connection: no CONNACK in time, or no PUBACK in time."""
+        if not self._connected.is_set():
+            if time.monotonic() <= connack_by:
+                return False
+            timeout = self._settings.connect_timeout_sec
+            self._note_problem(f"no CONNACK within {timeout:g}s of connecting", level=logging.WARNING)
+            return True
+        if not self._suspect.is_set():
+            return False
+        self._suspect.clear()
+        self._went_down(f"no PUBACK within {self._settings.publish_timeout_sec:g}s; reconnecting")
+        return True
 
     # -- paho callbacks (network thread) -------------------------------------------------
 

@@ -30,7 +30,7 @@ def _choice(values: list[Any], title: str, description: str, default: Any) -> di
     }
 
 
-_TLS_SCHEMA: dict[str, Any] = _prop(
+TLS_SCHEMA: dict[str, Any] = _prop(
     ["object", "null"],
     "TLS",
     "TLS settings for mqtts:// URLs (an mqtts:// URL uses TLS even without them). Without ca_file "
@@ -180,7 +180,7 @@ SCHEMA: dict[str, Any] = {
             default=None,
             examples=["MQTT_PASSWORD"],
         ),
-        "tls": _TLS_SCHEMA,
+        "tls": TLS_SCHEMA,
         "body": _choice(
             ["payload", "packet"],
             "Body",
@@ -191,7 +191,11 @@ SCHEMA: dict[str, Any] = {
         "publish_timeout_sec": _prop(
             "number",
             "Publish timeout (s)",
-            "How long one packet may wait for a connection and its PUBACK before on_failure applies.",
+            "How long one packet may wait, in all, for a connection and its PUBACK before on_failure "
+            "applies. A broker that does not acknowledge in this time has its connection dropped and "
+            "made again. It also bounds a connection attempt: no CONNACK within this time (at least 1 "
+            "s, at most 10 s) from the start of the attempt, and the attempt is made again after a "
+            "backoff.",
             exclusiveMinimum=0,
             default=5.0,
             examples=[5.0, 30.0],

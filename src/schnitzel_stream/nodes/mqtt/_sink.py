@@ -102,7 +102,9 @@ class MqttSink(Node):
         else:
             document = packet.payload
         try:
-            text = json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            # Encoded inside the try: a lone surrogate (text from a non-UTF-8 source) is a
+            # UnicodeEncodeError, which must reject the packet, not stop the graph.
+            data = json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
         except (TypeError, ValueError) as exc:
             raise NodeError(
                 Problem(
@@ -113,7 +115,7 @@ class MqttSink(Node):
                     hint="only JSON values (no frames, NaN or binary data) can be published",
                 )
             ) from None
-        return text.encode("utf-8")
+        return data
 
     def _give_up(self, packet: Packet, topic: str, reason: str, *, permanent: bool) -> Iterable[Packet]:
         self._counts["failures"] += 1

@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError, Problem
+from schnitzel_stream.nodes._settings import with_defaults
 
 Transport = Literal["tcp", "udp"]
 
@@ -226,14 +227,6 @@ VIDEO_FILE_SCHEMA: dict[str, Any] = {
 }
 
 
-def _defaults(schema: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: prop["default"] for key, prop in schema["properties"].items() if "default" in prop}
-
-
-_RTSP_DEFAULTS = _defaults(RTSP_SCHEMA)
-_FILE_DEFAULTS = _defaults(VIDEO_FILE_SCHEMA)
-
-
 def _config_error(node_id: str, key: str, message: str) -> ConfigError:
     return ConfigError(Problem(code="config.invalid", message=message, path=f"{node_id}.config.{key}"))
 
@@ -261,7 +254,7 @@ class RtspSettings:
     @property
     def display_url(self) -> str:
         """The URL as it may appear in logs, errors and reports: password masked."""
-        return mask_camera_url(self.url)
+        return redact.mask_url(self.url)
 
     @classmethod
     def from_config(
@@ -272,18 +265,18 @@ class RtspSettings:
         Raises :class:`ConfigError` for what the schema cannot express: a missing or malformed
         environment variable, or a backoff cap below the base.
         """
-        merged = {**_RTSP_DEFAULTS, **config}
+        merged = with_defaults(RTSP_SCHEMA, config)
         url = _resolve_url(node_id, merged, os.environ if environ is None else environ)
         redact.register_url_secrets(url)
         settings = cls(
             url=url,
-            source_id=str(merged.get("source_id") or node_id),
+            source_id=str(merged["source_id"] or node_id),
             max_frames=int(merged["max_frames"]),
             transport="udp" if merged["transport"] == "udp" else "tcp",
             latest_frame=bool(merged["latest_frame"]),
             decode_threads=int(merged["decode_threads"]),
-            width=_optional_int(merged.get("width")),
-            height=_optional_int(merged.get("height")),
+            width=_optional_int(merged["width"]),
+            height=_optional_int(merged["height"]),
             open_timeout_sec=float(merged["open_timeout_sec"]),
             read_timeout_sec=float(merged["read_timeout_sec"]),
             stall_timeout_sec=float(merged["stall_timeout_sec"]),
@@ -314,10 +307,10 @@ class VideoFileSettings:
 
     @classmethod
     def from_config(cls, node_id: str, config: Mapping[str, Any]) -> VideoFileSettings:
-        merged = {**_FILE_DEFAULTS, **config}
+        merged = with_defaults(VIDEO_FILE_SCHEMA, config)
         return cls(
             path=str(merged["path"]),
-            source_id=str(merged.get("source_id") or node_id),
+            source_id=str(merged["source_id"] or node_id),
             max_frames=int(merged["max_frames"]),
             loop=bool(merged["loop"]),
             realtime=bool(merged["realtime"]),
@@ -346,23 +339,3 @@ def _resolve_url(node_id: str, merged: Mapping[str, Any], environ: Mapping[str, 
             f"environment variable {env_name} (url_from_env) does not hold an rtsp:// or rtsps:// URL",
         )
     return value
-
-
-def mask_camera_url(url: str) -> str:
-    """``url`` with its password masked, even one with a stray unencoded ``@`` or ``/``.
-
-    :func:`redact.mask_url` stops a password at the first ``@``; camera passwords typed
-    into a URL by hand often contain one, so split the authority at its *last* ``@``.
-    """
-    scheme, sep, rest = url.partition("://")
-    if sep:
-        authority_end = len(rest)
-        for stop in "?#":
-            found = rest.find(stop)
-            if found != -1:
-                authority_end = min(authority_end, found)
-        userinfo, at, host_path = rest[:authority_end].rpartition("@")
-        if at and ":" in userinfo:
-            user = userinfo.partition(":")[0]
-            url = f"{scheme}://{user}:{redact.MASK}@{host_path}{rest[authority_end:]}"
-    return redact.mask_url(url)

@@ -7,11 +7,12 @@ without a reader thread or timeouts. cv2 is imported lazily.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from schnitzel_stream.errors import ConfigError, NodeError, Problem
+from schnitzel_stream.errors import NodeError, Problem
+from schnitzel_stream.nodes._paths import input_check, require_input
 from schnitzel_stream.nodes.base import NodeSpec, Source
 from schnitzel_stream.nodes.video._capture import frame_packet, open_ffmpeg
 from schnitzel_stream.nodes.video._config import VIDEO_FILE_SCHEMA, VideoFileSettings
@@ -26,6 +27,7 @@ VIDEO_FILE_SPEC = NodeSpec(
     description="Frames from a video file, optionally looped and paced at the file's frame rate.",
     schema=VIDEO_FILE_SCHEMA,
     produces=frozenset({"frame"}),
+    check=input_check("video.path"),
 )
 
 # Pace files that report no usable frame rate like a typical camera.
@@ -46,19 +48,15 @@ class OpenCvVideoFileSource(Source):
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
         self.settings = VideoFileSettings.from_config(node_id, self.config)
+        # Checked at construction: a missing file is a config error (exit 78), which a service
+        # restart would not fix; a FIFO would block the open for ever.
+        require_input(node_id, "video_file", "video.path", self.settings.path)
         self._path = Path(self.settings.path)
-        if not self._path.is_file():
-            # Checked at construction: a missing file is a config error (exit 78), which a
-            # service restart would not fix.
-            raise ConfigError(
-                Problem(
-                    code="video.missing",
-                    message=f"video_file {node_id!r}: {self._path} does not exist or is not a file",
-                    path=f"{node_id}.config.path",
-                )
-            )
         self._frames = 0
         self._loops = 0
+        #: The pacing clock and its wait (True when stopped); a test injects its own.
+        self.clock: Callable[[], float] = time.monotonic
+        self.pause: Callable[[float], bool] = self.stopping.wait
 
     def run(self) -> Iterator[Packet]:
         """Yield the file's frames: once, or looping; as fast as possible, or at its frame rate."""
@@ -69,7 +67,8 @@ class OpenCvVideoFileSource(Source):
         try:
             fps = float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
             interval = 1.0 / (fps if 0.0 < fps < 1000.0 else _FALLBACK_FPS)
-            anchor, paced, in_pass = time.monotonic(), 0, 0
+            clock, pause = self.clock, self.pause
+            anchor, paced, in_pass = clock(), 0, 0
             while not self.stopping.is_set():
                 ok, image = capture.read()
                 if not ok or image is None:
@@ -84,11 +83,11 @@ class OpenCvVideoFileSource(Source):
                     in_pass = 0
                     continue
                 if settings.realtime:
-                    wait = anchor + paced * interval - time.monotonic()
-                    if wait > 0 and self.stopping.wait(wait):
+                    wait = anchor + paced * interval - clock()
+                    if wait > 0 and pause(wait):
                         return
                     if wait < -_MAX_LAG_SEC:
-                        anchor, paced = time.monotonic(), 0
+                        anchor, paced = clock(), 0
                     paced += 1
                 stream_ms = float(capture.get(cv2.CAP_PROP_POS_MSEC))
                 frame: CapturedFrame = (image, time.monotonic(), time.time_ns(), stream_ms)
