@@ -128,7 +128,7 @@ def _proxy_for(scheme: str, host: str) -> tuple[str, int, str | None] | None:
 def tls_context(verify: bool | str) -> ssl.SSLContext:
     """The TLS context for ``verify_tls``: true, false, or a CA bundle file or directory.
 
-    ``true`` trusts the system's CA store plus certifi's bundle when installed (the bundle
+    ``true`` trusts the system's CA store plus certifi's bundle (a dependency; the bundle
     ``requests`` used), and ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` when set, as before.
     """
     if verify is False:
@@ -143,11 +143,9 @@ def tls_context(verify: bool | str) -> ssl.SSLContext:
     bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
     if bundle:
         return ssl.create_default_context(cafile=bundle)
+    import certifi
+
     context = ssl.create_default_context()
-    try:
-        import certifi
-    except ImportError:
-        return context
     context.load_verify_locations(cafile=certifi.where())
     return context
 
