@@ -14,6 +14,7 @@ repository; a cached file is hashed again before it is used.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import time
@@ -33,7 +34,8 @@ from schnitzel_stream.errors import BundleError, Problem
 DEFAULT_INDEX = "https://pypi.org/simple/"
 _JSON = "application/vnd.pypi.simple.v1+json"
 _ACCEPT = f"{_JSON}, text/html;q=0.1"
-_TIMEOUT = (15.0, 120.0)  # connect, read: per socket operation
+#: Seconds for each socket operation (connect, each read): a stalled index fails, a slow one does not.
+_TIMEOUT = 60.0
 _CHUNK = 256 * 1024
 #: An index answers 5xx or drops a connection now and then: try again, a little later each time.
 _ATTEMPTS = 4
@@ -62,47 +64,74 @@ class Chosen:
     sha256: str
 
 
-def fetch_index_page(session: Any, index_url: str, name: str) -> list[IndexFile]:
-    """The files the index lists for ``name`` (JSON when the index offers it, else HTML)."""
-    import requests
+class Index:
+    """HTTP(S) to a package index with the standard library (no session state to share).
 
+    TLS trusts the system's CA store plus certifi's bundle (a dependency), as the HTTP sink
+    does; ``HTTPS_PROXY``/``NO_PROXY`` work as urllib reads them.
+    """
+
+    def __init__(self) -> None:
+        import ssl
+        import urllib.request
+
+        import certifi
+
+        context = ssl.create_default_context()
+        context.load_verify_locations(certifi.where())
+        self._opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context))
+
+    def open(self, url: str, accept: str | None = None) -> Any:
+        """The response to a GET of ``url``, again after a dropped connection, a 5xx or a 429."""
+        import urllib.error
+        import urllib.request
+
+        headers = {"Accept": accept} if accept else {}
+        for attempt in range(_ATTEMPTS):
+            try:
+                return self._opener.open(urllib.request.Request(url, headers=headers), timeout=_TIMEOUT)
+            except urllib.error.HTTPError as exc:
+                exc.close()
+                if not (exc.code >= 500 or exc.code == 429) or attempt == _ATTEMPTS - 1:
+                    raise
+            except OSError:  # URLError, timeouts, resets
+                if attempt == _ATTEMPTS - 1:
+                    raise
+            time.sleep(_BACKOFF * 2**attempt)
+        raise AssertionError("unreachable")
+
+
+def fetch_index_page(index: Index, index_url: str, name: str) -> list[IndexFile]:
+    """The files the index lists for ``name`` (JSON when the index offers it, else HTML)."""
     url = urljoin(index_url if index_url.endswith("/") else index_url + "/", f"{canonicalize_name(name)}/")
     try:
-        response = _retrying(lambda: session.get(url, headers={"Accept": _ACCEPT}, timeout=_TIMEOUT))
-    except requests.RequestException as exc:
+        with index.open(url, _ACCEPT) as response:
+            body = response.read()
+            content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+            page_url = response.geturl()
+    except OSError as exc:
         raise BundleError(
             Problem("bundle.index", f"cannot read the index page {url}: {_reason(exc)}", hint=_OFFLINE_HINT)
         ) from None
-    content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+    text = body.decode("utf-8", errors="replace")
     if content_type == _JSON:
-        return _files_from_json(response.json(), response.url)
-    return _files_from_html(response.text, response.url)
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError:
+            raise BundleError(Problem("bundle.index", f"the index page {url} is not valid JSON")) from None
+        return _files_from_json(document, page_url)
+    return _files_from_html(text, page_url)
 
 
 _OFFLINE_HINT = "bundle needs the package index (or --index-url of a mirror); the device itself needs none"
 
 
-def _retrying(request: Callable[[], Any]) -> Any:
-    """``request()`` with ``raise_for_status``, again after a connection error or a 5xx answer."""
-    import requests
-
-    for attempt in range(_ATTEMPTS):
-        try:
-            response = request()
-            response.raise_for_status()
-            return response
-        except requests.RequestException as exc:
-            status = exc.response.status_code if exc.response is not None else None
-            transient = status is None or status >= 500 or status == 429
-            if not transient or attempt == _ATTEMPTS - 1:
-                raise
-            time.sleep(_BACKOFF * 2**attempt)
-    raise AssertionError("unreachable")
-
-
 def _reason(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+    code = getattr(exc, "code", None)
+    if isinstance(code, int):
+        return f"{code} {getattr(exc, 'reason', '')}".strip()
+    text = str(getattr(exc, "reason", None) or exc or type(exc).__name__)
+    return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
 def _files_from_json(document: Any, page_url: str) -> list[IndexFile]:
@@ -192,7 +221,7 @@ def choose(package: LockedPackage, files: Iterable[IndexFile], tags: Sequence[Ta
     return Chosen(package, file.filename, file.url, str(file.sha256))
 
 
-def fetch(session: Any, chosen: Chosen, cache: Path | None, dest: Path, advance: Advance) -> bool:
+def fetch(index: Index, chosen: Chosen, cache: Path | None, dest: Path, advance: Advance) -> bool:
     """Put the chosen wheel at ``dest`` with its hash checked; True when it came from the cache."""
     cached = cache / "sha256" / chosen.sha256 / chosen.filename if cache else None
     if cached is not None and cached.is_file() and _sha256_of(cached) == chosen.sha256:
@@ -200,7 +229,7 @@ def fetch(session: Any, chosen: Chosen, cache: Path | None, dest: Path, advance:
         advance(dest.stat().st_size)
         return True
     partial = dest.with_name(dest.name + ".part")
-    digest = _download(session, chosen.url, partial, advance)
+    digest = _download(index, chosen.url, partial, advance)
     if digest != chosen.sha256:
         partial.unlink(missing_ok=True)
         raise BundleError(
@@ -218,22 +247,17 @@ def fetch(session: Any, chosen: Chosen, cache: Path | None, dest: Path, advance:
     return False
 
 
-def _download(session: Any, url: str, partial: Path, advance: Advance) -> str:
-    import requests
-
+def _download(index: Index, url: str, partial: Path, advance: Advance) -> str:
     digest = hashlib.sha256()
     done = 0
     try:
-        with (
-            _retrying(lambda: session.get(url, stream=True, timeout=_TIMEOUT)) as response,
-            partial.open("wb") as out,
-        ):
-            for chunk in response.iter_content(_CHUNK):
+        with index.open(url) as response, partial.open("wb") as out:
+            while chunk := response.read(_CHUNK):
                 out.write(chunk)
                 digest.update(chunk)
                 done += len(chunk)
                 advance(done)
-    except requests.RequestException as exc:
+    except OSError as exc:
         partial.unlink(missing_ok=True)
         raise BundleError(
             Problem("bundle.download", f"cannot download {url}: {_reason(exc)}", hint=_OFFLINE_HINT)

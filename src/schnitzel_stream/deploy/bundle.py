@@ -244,34 +244,34 @@ def _choose_all(
     packages: list[LockedPackage], targets: list[Target], python: str, index_url: str
 ) -> tuple[list[_wheel_index.Chosen], dict[str, int | None]]:
     """One wheel per package and target whose markers hold there; shared files once."""
-    import requests
     from packaging.markers import InvalidMarker, Marker
 
     chosen: dict[str, _wheel_index.Chosen] = {}
     pages: dict[str, list[_wheel_index.IndexFile]] = {}
-    with requests.Session() as session:
-        for target in targets:
-            environment = target.marker_environment(python)
-            tags = target.tags(python)
-            for package in packages:
-                try:
-                    wanted = package.marker is None or Marker(package.marker).evaluate(environment)
-                except InvalidMarker:
-                    raise BundleError(
-                        Problem(
-                            "bundle.lock",
-                            f"{package.name}: invalid marker {package.marker!r}",
-                            line=package.line,
-                        )
-                    ) from None
-                if not wanted:
-                    continue
-                if package.name not in pages:
-                    pages[package.name] = _wheel_index.fetch_index_page(session, index_url, package.name)
-                pick = _wheel_index.choose(
-                    package, pages[package.name], tags, f"{target.label}, CPython {python}"
-                )
-                chosen.setdefault(pick.filename, pick)
+    index = _wheel_index.Index()
+    # The index page of a package is fetched once, whatever the number of targets.
+    for target in targets:
+        environment = target.marker_environment(python)
+        tags = target.tags(python)
+        for package in packages:
+            try:
+                wanted = package.marker is None or Marker(package.marker).evaluate(environment)
+            except InvalidMarker:
+                raise BundleError(
+                    Problem(
+                        "bundle.lock",
+                        f"{package.name}: invalid marker {package.marker!r}",
+                        line=package.line,
+                    )
+                ) from None
+            if not wanted:
+                continue
+            if package.name not in pages:
+                pages[package.name] = _wheel_index.fetch_index_page(index, index_url, package.name)
+            pick = _wheel_index.choose(
+                package, pages[package.name], tags, f"{target.label}, CPython {python}"
+            )
+            chosen.setdefault(pick.filename, pick)
     sizes = {name: _size(pages, pick) for name, pick in chosen.items()}
     return list(chosen.values()), sizes
 
@@ -290,23 +290,23 @@ def _fetch_all(
     cache: Path | None,
     progress: BundleProgress,
 ) -> list[BundledFile]:
-    import requests
-
     known = [size for size in sizes.values()]
     progress.begin(len(chosen) + 1, sum(s for s in known if s) if all(known) else None)
 
-    def one(session: Any, pick: _wheel_index.Chosen) -> BundledFile:
+    index = _wheel_index.Index()
+
+    def one(pick: _wheel_index.Chosen) -> BundledFile:
         dest = staging / pick.filename
         size = sizes.get(pick.filename)
         cached = _wheel_index.fetch(
-            session, pick, cache, dest, lambda done: progress.advance(pick.filename, done, size)
+            index, pick, cache, dest, lambda done: progress.advance(pick.filename, done, size)
         )
         actual = dest.stat().st_size
         progress.finished(pick.filename, actual, cached)
         return BundledFile(pick.filename, pick.package.name, pick.package.version, pick.sha256, actual)
 
-    with requests.Session() as session, ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
-        futures = [pool.submit(one, session, pick) for pick in chosen]
+    with ThreadPoolExecutor(max_workers=_PARALLEL) as pool:
+        futures = [pool.submit(one, pick) for pick in chosen]
         return [future.result() for future in futures]
 
 
