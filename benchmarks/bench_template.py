@@ -7,8 +7,9 @@
 - a fleet: one fresh process renders and validates 50 roots, cycling through every OS, scope
   and profile (target <= 60 s).
 
-The template is rendered from a plain copy of ``copier.yml`` and ``templates/`` (a local
-directory is used as it is; from a git URL copier clones it once per command).
+The template is rendered from a plain copy of ``copier.yml``, ``templates/`` and
+``ops/graphs/`` (a local directory is used as it is; from a git URL copier clones it once per
+command).
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ def _template(work: Path) -> Path:
     template.mkdir()
     shutil.copy2(ROOT / "copier.yml", template / "copier.yml")
     shutil.copytree(ROOT / "templates", template / "templates")
+    # The profiles' graphs are the reference graphs themselves (config/graph.yaml.jinja).
+    shutil.copytree(ROOT / "ops" / "graphs", template / "ops" / "graphs")
     return template
 
 

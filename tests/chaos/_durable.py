@@ -154,6 +154,7 @@ class DurableLane:
             "NO_COLOR": "1",
             "PYTHONPATH": str(REPO_ROOT),
             "SCHNITZEL_BACKEND_URL": self.backend_url,
+            "SCHNITZEL_BACKEND_AUTH": "",  # the reference graph sends this header; empty: none
             "SCHNITZEL_STREAM_CONFIG_DIR": str(self.root / "config"),
             "SCHNITZEL_STREAM_LOGS_DIR": str(self.root / "logs"),
             # A systemd test runner must not make the children talk to it.

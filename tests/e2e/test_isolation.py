@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import plistlib
 import re
 import shutil
 import subprocess
@@ -29,6 +30,8 @@ import pytest
 
 from schnitzel_stream.deploy.envfile import read_env_file
 from schnitzel_stream.deploy.service_files import parse_unit, split_command
+from schnitzel_stream.paths import current_os
+from schnitzel_stream.service.windows_spec import load_spec
 from tests.template._support import REPO_ROOT, answers, copy_template, render
 
 UNIT = "schnitzel-stream-edge-1.service"
@@ -146,7 +149,12 @@ def test_validate_never_imports_from_the_working_directory(hostile_dir: tuple[Pa
             (work / f"{name}.py").unlink(missing_ok=True)
     prefix = {
         "python -m": [sys.executable, "-m", "schnitzel_stream"],
-        "console script": [str(Path(sys.executable).parent / "schnitzel-stream")],
+        "console script": [
+            str(
+                Path(sys.executable).parent
+                / ("schnitzel-stream" + (".exe" if sys.platform == "win32" else ""))
+            )
+        ],
         "python -I -m": [sys.executable, "-I", "-m", "schnitzel_stream"],
     }[how]
     result = subprocess.run(
@@ -158,51 +166,93 @@ def test_validate_never_imports_from_the_working_directory(hostile_dir: tuple[Pa
     assert "graph.yaml: valid" in result.stdout
 
 
+def _venv_with_this_environment(venv: Path) -> Path:
+    """A real virtual environment at ``venv`` that sees this test run's packages (a ``.pth``
+    file: processed under ``-I`` too, which only drops the user site). Returns its python."""
+    subprocess.run(
+        ["uv", "venv", "--quiet", "--python", sys.executable, str(venv)],
+        check=True, timeout=120, env={**_env(), "UV_PYTHON_DOWNLOADS": "never"},
+    )  # fmt: skip
+    windows = sys.platform == "win32"
+    site = venv / "Lib" / "site-packages" if windows else next(venv.glob("lib/python3*/site-packages"))
+    ours = [p for p in sys.path if p.endswith("site-packages") and Path(p).is_dir()]
+    lines = [f"import site; site.addsitedir({p!r})" for p in ours]
+    (site / "zz_test_environment.pth").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return venv / ("Scripts/python.exe" if windows else "bin/python")
+
+
+def _service_commands(root: Path, os_name: str) -> tuple[list[list[str]], str, dict[str, str]]:
+    """The commands the root's service file starts, its working directory and environment."""
+    if os_name == "linux":
+        unit = parse_unit((root / UNIT).read_text(encoding="utf-8"), UNIT)
+        workdir, env_file = unit.last("Service", "WorkingDirectory"), unit.last("Service", "EnvironmentFile")
+        assert workdir is not None and env_file is not None
+        commands = [
+            split_command(e.value) or []
+            for e in unit.all("Service", "ExecStartPre") + unit.all("Service", "ExecStart")
+        ]
+        return commands, workdir.value, {**unit.environment(), **read_env_file(env_file.value).as_dict()}
+    if os_name == "macos":
+        plist = plistlib.loads((root / "dev.schnitzel-stream.edge-1.plist").read_bytes())
+        return (
+            [list(plist["ProgramArguments"])],
+            plist["WorkingDirectory"],
+            dict(plist["EnvironmentVariables"]),
+        )
+    # The service host in the foreground: what the SCM starts, without --scm.
+    spec = load_spec(root / "schnitzel-stream-edge-1.winsvc.json")
+    return [[arg for arg in spec.host_command() if arg != "--scm"]], spec.working_directory, {}
+
+
 def test_the_rendered_service_commands_never_import_from_the_state_directory(
     hostile_dir: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    """The unit's ExecStart=, as written, in its writable WorkingDirectory."""
+    """The service file's commands for this OS, as written, in its writable working directory."""
     work, markers = hostile_dir
+    os_name = current_os()
     root = tmp_path / "root"
-    # A portable root installed in place: its interpreter is this test's virtual environment.
+    # A portable root installed in place, with a real venv where the answers put it.
     render(
         copy_template(tmp_path / "template"),
         root,
-        answers("linux", "portable", "synthetic_demo", install_dir=str(root)),
+        answers(os_name, "portable", "synthetic_demo", install_dir=str(root)),
     )
-    (root / "venv").symlink_to(sys.prefix, target_is_directory=True)
-    (root / "config" / "schnitzel-stream.env").chmod(0o600)
-    unit = parse_unit((root / UNIT).read_text(encoding="utf-8"), UNIT)
-    workdir = unit.last("Service", "WorkingDirectory")
-    env_file = unit.last("Service", "EnvironmentFile")
-    assert workdir is not None and env_file is not None
+    python = _venv_with_this_environment(root / "venv")
+    if os_name != "windows":
+        (root / "config" / "schnitzel-stream.env").chmod(0o600)
+    commands, workdir, service_env = _service_commands(root, os_name)
     # The hostile modules move into the service's own working directory.
-    Path(workdir.value).mkdir(parents=True, exist_ok=True)
+    Path(workdir).mkdir(parents=True, exist_ok=True)
     for module in work.glob("*.py"):
-        shutil.copy(module, Path(workdir.value) / module.name)
-    environ = _env(**unit.environment(), **read_env_file(env_file.value).as_dict())
-    entry = unit.last("Service", "ExecStart")
-    assert entry is not None
-    argv = split_command(entry.value)
-    assert argv is not None and argv[1] == "-I"
-    argv += ["--max-events", "2"]
-    result = subprocess.run(
-        argv, cwd=workdir.value, env=environ, capture_output=True, text=True, timeout=120, check=False
+        shutil.copy(module, Path(workdir) / module.name)
+    for argv in commands:
+        assert Path(argv[0]) == python and argv[1] == "-I", argv
+        if "--validate-only" not in argv:
+            argv = [*argv, "--max-events", "2"]
+        result = subprocess.run(
+            argv,
+            cwd=workdir,
+            env=_env(**service_env),
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert _hit(markers) == [], argv
+        assert result.returncode == 0, f"{argv}: {result.stderr[-2000:]}"
+    # validate --deployment, as the install script runs it from the new environment.
+    script = (root / ("install.ps1" if os_name == "windows" else "install.sh")).read_text(encoding="utf-8")
+    wanted = (
+        "'Scripts\\python.exe') -I -m schnitzel_stream validate --deployment $Here"
+        if os_name == "windows"
+        else '/bin/python" -I -m schnitzel_stream validate --deployment'
     )
-    assert _hit(markers) == []
-    assert result.returncode == 0, result.stderr[-2000:]
-    # validate --deployment, as install.sh runs it from the new environment (and --rollback
-    # from the previous one).
-    lines = [
-        line for line in (root / "install.sh").read_text(encoding="utf-8").splitlines()
-        if "validate --deployment" in line and "schnitzel_stream" in line
-    ]  # fmt: skip
-    assert len(lines) == 2
-    assert all('/bin/python" -I -m schnitzel_stream validate' in line for line in lines), lines
+    assert wanted in script
     result = subprocess.run(
-        [str(root / "venv" / "bin" / "python"), "-I", "-m", "schnitzel_stream", "validate", "--deployment",
-         str(root), "--format", "json"],
-        cwd=workdir.value, env=_env(), capture_output=True, text=True, timeout=120, check=False,
+        # --venv: the packages are this run's (the .pth above), as install.sh passes its new venv.
+        [str(python), "-I", "-m", "schnitzel_stream", "validate", "--deployment", str(root), "--venv", sys.prefix,
+         "--format", "json"],
+        cwd=workdir, env=_env(), capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert _hit(markers) == []
     # The only error allowed: this stand-in environment is the test's own interpreter, which may

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -374,7 +375,8 @@ def test_installed_env_file_is_private(template: Path, tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     installed = install_dir / "config" / "schnitzel-stream.env"
     assert stat.S_IMODE(installed.stat().st_mode) == 0o600
-    assert read_env_file(installed).as_dict()["SCHNITZEL_MQTT_PASSWORD"] == MQTT_PASSWORD
+    broker = urlsplit(read_env_file(installed).as_dict()["SCHNITZEL_MQTT_URL"])
+    assert unquote(broker.password or "") == MQTT_PASSWORD  # percent-encoded in the user-info
     _assert_no_secret(tmp_path, done.stdout, done.stderr)
 
 

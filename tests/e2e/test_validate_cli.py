@@ -206,13 +206,22 @@ def test_github_annotations() -> None:
     assert last == "1 file checked, 1 invalid, 1 error, 0 warnings"
 
 
-@pytest.mark.parametrize("env", [pytest.param({}, id="pipe"), pytest.param({"NO_COLOR": "1"}, id="no-color")])
+@pytest.mark.parametrize(
+    "env",
+    [pytest.param({}, id="pipe"), pytest.param({"NO_COLOR": "1", "FORCE_COLOR": "1"}, id="no-color-wins")],
+)
 def test_no_escape_sequences_when_not_a_terminal(env: dict[str, str]) -> None:
-    result = cli("validate", str(CORPUS / "graph_cycle.yaml"), env={**env, "FORCE_COLOR": "1"})
+    result = cli("validate", str(CORPUS / "graph_cycle.yaml"), env=env)
     assert result.returncode == 1
     assert "\x1b" not in result.stdout + result.stderr
     assert "edges form a cycle: a -> b -> a" in result.stdout
     assert "{from: b, to: a}" in result.stdout  # the quoted line is there without colour too
+
+
+def test_force_color_colours_a_pipe() -> None:
+    result = cli("validate", str(CORPUS / "graph_cycle.yaml"), env={"FORCE_COLOR": "1"})
+    assert result.returncode == 1
+    assert "\x1b[" in result.stdout and "edges form a cycle" in result.stdout
 
 
 def test_output_file(tmp_path: Path) -> None:

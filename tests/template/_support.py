@@ -1,7 +1,7 @@
 """Rendering deployment roots for the template tests, and running the CLI on them.
 
-Roots are rendered with copier's Python API from a plain copy of the template (``copier.yml``
-plus ``templates/``): a directory that is not a git repository is used as it is, without a
+Roots are rendered with copier's Python API from a plain copy of the template (``copier.yml``,
+``templates/`` and ``ops/graphs/``): a directory that is not a git repository is used as it is, without a
 clone, which keeps each render near 0.3 s. The ``copier update`` test builds a real git
 repository instead.
 """
@@ -36,10 +36,14 @@ SECRET_PROFILES = {
 
 
 def copy_template(dst: Path) -> Path:
-    """A plain (non-git) copy of the template at ``dst``: copier.yml and templates/."""
+    """A plain (non-git) copy of the template at ``dst``: copier.yml, templates/ and the
+    reference graphs the template renders (ops/graphs/*.yaml)."""
     dst.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO_ROOT / "copier.yml", dst / "copier.yml")
     shutil.copytree(REPO_ROOT / "templates", dst / "templates", dirs_exist_ok=True)
+    (dst / "ops" / "graphs").mkdir(parents=True, exist_ok=True)
+    for graph in (REPO_ROOT / "ops" / "graphs").glob("*.yaml"):
+        shutil.copy2(graph, dst / "ops" / "graphs" / graph.name)
     return dst
 
 

@@ -1,6 +1,6 @@
 """One definition of the answers: copier's validators and validate --deployment agree.
 
-copier.yml's validators apply ``_partials/answers.yml`` through the Jinja macro of
+copier.yml's validators apply ``_partials/answers.json`` through the Jinja macro of
 ``_partials/answers.jinja``; ``deploy/_answers.py`` applies the same file in Python. Here
 both run over a table of valid and hostile answers and over Hypothesis-generated strings,
 and must give the same verdict. The validators are rendered exactly as copier renders them:
@@ -76,6 +76,10 @@ TABLE: list[tuple[str, Any]] = [
     ("camera_url", "rtsps://[fd00::5]:8554/live/1"),
     ("camera_url", "rtsp://admin:pw@10.0.0.5/x"),
     ("camera_url", "rtsp://10.0.0.5/x%20y"),
+    ("camera_url", "rtsp://10.0.0.5/cam/realmonitor?channel=1&subtype=0"),
+    ("camera_url", "rtsp://10.0.0.5/live?user=admin&password=x"),
+    ("camera_url", "rtsp://10.0.0.5/live?authtoken=x"),
+    ("camera_url", "rtsp://10.0.0.5/live#x"),
     ("backend_url", "https://events.example.com/ingest"),
     ("backend_url", "https://events.example.com/in?X-Api-Key=k"),
     ("backend_url", "https://events.example.com/in?access-token=k"),

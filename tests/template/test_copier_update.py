@@ -7,12 +7,13 @@ updated, as an operator upgrading a device would.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.template._support import cli, copy_template
+from tests.template._support import cli, copy_template, problems_of
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "template test",
@@ -25,7 +26,7 @@ GIT_ENV = {
 UNIT = "schnitzel-stream-edge-1.service"
 
 
-def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
         list(args),
         cwd=cwd,
@@ -35,7 +36,7 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         timeout=180,
         check=False,
     )
-    assert result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
+    assert not check or result.returncode == 0, f"{args} failed:\n{result.stdout}\n{result.stderr}"
     return result
 
 
@@ -57,9 +58,9 @@ def _template_repo(tmp_path: Path) -> Path:
 
 
 def _change_template(repo: Path, replacements: dict[str, tuple[str, str]], tag: str) -> None:
-    base = repo / "templates" / "deployment"
+    """Edit files of the template repository (paths relative to it), commit and tag."""
     for relative, (old, new) in replacements.items():
-        path = base / relative
+        path = repo / relative
         text = path.read_text(encoding="utf-8")
         assert old in text
         path.write_text(text.replace(old, new), encoding="utf-8")
@@ -87,7 +88,9 @@ def _rendered_root(tmp_path: Path, repo: Path) -> Path:
     return root
 
 
-UNIT_TEMPLATE = "{% if target_os == 'linux' %}schnitzel-stream-{{ deployment_name }}.service{% endif %}.jinja"
+UNIT_TEMPLATE = "templates/deployment/{% if target_os == 'linux' %}schnitzel-stream-{{ deployment_name }}.service{% endif %}.jinja"
+#: The profile's graph is the reference graph itself (config/graph.yaml.jinja includes it).
+REFERENCE_GRAPH = "ops/graphs/synthetic_to_http_durable.yaml"
 
 
 def test_update_applies_and_keeps_edits(tmp_path: Path) -> None:
@@ -98,7 +101,8 @@ def test_update_applies_and_keeps_edits(tmp_path: Path) -> None:
     # The operator tunes the graph and fills in a secret by hand.
     graph = root / "config" / "graph.yaml"
     graph.write_text(
-        graph.read_text(encoding="utf-8").replace("threshold: 25", "threshold: 31"), encoding="utf-8"
+        graph.read_text(encoding="utf-8").replace("{downscale: 2}", "{downscale: 2, threshold: 31}"),
+        encoding="utf-8",
     )
     _git(root, "commit", "--quiet", "-am", "tune the motion threshold")
     env = root / "config" / "schnitzel-stream.env"
@@ -109,7 +113,7 @@ def test_update_applies_and_keeps_edits(tmp_path: Path) -> None:
         repo,
         {
             UNIT_TEMPLATE: ("TimeoutStopSec=15", "TimeoutStopSec=20"),
-            "config/graph.yaml.jinja": ("max_rows: 100000", "max_rows: 50000"),
+            REFERENCE_GRAPH: ("max_rows: 100000", "max_rows: 50000"),
         },
         "v0.2.0",
     )
@@ -117,7 +121,7 @@ def test_update_applies_and_keeps_edits(tmp_path: Path) -> None:
 
     assert "TimeoutStopSec=20" in (root / UNIT).read_text(encoding="utf-8")
     updated = graph.read_text(encoding="utf-8")
-    assert "threshold: 31" in updated  # the operator's edit survived
+    assert "{downscale: 2, threshold: 31}" in updated  # the operator's edit survived
     assert "max_rows: 50000" in updated  # the template's change applied
     assert "<<<<<<<" not in updated
     assert "_commit: v0.2.0" in (root / ".copier-answers.yml").read_text(encoding="utf-8")
@@ -135,17 +139,55 @@ def test_conflicting_edit_is_visible(tmp_path: Path) -> None:
     root = _rendered_root(tmp_path, repo)
     graph = root / "config" / "graph.yaml"
     graph.write_text(
-        graph.read_text(encoding="utf-8").replace("min_area: 100", "min_area: 150"), encoding="utf-8"
+        graph.read_text(encoding="utf-8").replace("retry_backoff_sec: 0.5", "retry_backoff_sec: 0.7"),
+        encoding="utf-8",
     )
-    _git(root, "commit", "--quiet", "-am", "operator: min_area 150")
+    _git(root, "commit", "--quiet", "-am", "operator: backoff 0.7")
 
-    _change_template(repo, {"config/graph.yaml.jinja": ("min_area: 100", "min_area: 120")}, "v0.2.0")
+    _change_template(repo, {REFERENCE_GRAPH: ("retry_backoff_sec: 0.5", "retry_backoff_sec: 1.0")}, "v0.2.0")
     _copier(root, "update", "--defaults", "--quiet", "--conflict", "inline")
 
     text = graph.read_text(encoding="utf-8")
     assert "<<<<<<<" in text and ">>>>>>>" in text
-    assert "min_area: 150" in text and "min_area: 120" in text
+    assert "retry_backoff_sec: 0.7" in text and "retry_backoff_sec: 1.0" in text
     # The conflict cannot reach a device unnoticed: the root no longer validates.
     result = cli("validate", "--deployment", str(root))
     assert result.returncode == 1
     assert "graph.yaml" in result.stdout
+
+
+def test_a_hostile_answers_file_changes_nothing(tmp_path: Path) -> None:
+    """The answers file is committed with the root: values copier would refuse, and values of
+    names that are no questions (the computed layout), never reach the rendered files on update."""
+    repo = _template_repo(tmp_path)
+    root = _rendered_root(tmp_path, repo)
+    answers = root / ".copier-answers.yml"
+    text = answers.read_text(encoding="utf-8")
+    assert "install_dir: /opt/schnitzel-stream/edge-1\n" in text
+    answers.write_text(
+        text.replace(
+            "install_dir: /opt/schnitzel-stream/edge-1\n",
+            'install_dir: "/opt/x\\nExecStartPre=/bin/sh -c id"\n',
+        )
+        + 'logs_dir: "/x\\nExecStartPre=/bin/sh -c id"\npython_path: /bin/sh\nsep: "\\n"\n',
+        encoding="utf-8",
+    )
+    _git(root, "commit", "--quiet", "-am", "hostile answers")
+    _change_template(repo, {UNIT_TEMPLATE: ("TimeoutStopSec=15", "TimeoutStopSec=20")}, "v0.2.0")
+    result = _run(sys.executable, "-m", "copier", "update", "--defaults", "--quiet", cwd=root, check=False)
+    unit = (root / UNIT).read_text(encoding="utf-8")
+    assert "/bin/sh" not in unit
+    assert "\nExecStartPre=" not in unit
+    assert "\nExecStart=/opt/schnitzel-stream/edge-1/venv/bin/python -I -B -u -m schnitzel_stream" in unit
+    for script in ("install.sh", "uninstall.sh"):
+        assert "/bin/sh -c id" not in (root / script).read_text(encoding="utf-8")
+    # copier refuses the update (its validator runs on the stored answer) and changes nothing;
+    # the names that are no questions are read by nothing.
+    assert result.returncode != 0
+    assert "Validation error for question 'install_dir'" in result.stderr
+    assert "TimeoutStopSec=15" in unit
+    # validate --deployment refuses the same answers file with the same rule.
+    check = cli("validate", "--deployment", str(root), "--format", "json")
+    assert check.returncode == 1
+    refused = [p for p in problems_of(json.loads(check.stdout)) if p["code"] == "deploy.answers"]
+    assert [p["path"] for p in refused] == ["install_dir"]

@@ -72,8 +72,11 @@ def test_network_reachable_and_not(template_dir: Path, tmp_path: Path, http_port
 
 
 def _edit_backend(root: Path, old: int, new: int) -> None:
-    graph = root / "config" / "graph.yaml"
-    graph.write_text(graph.read_text(encoding="utf-8").replace(f":{old}/", f":{new}/"), encoding="utf-8")
+    """The backend URL is a per-device value: it lives in the env file."""
+    env = root / "config" / "schnitzel-stream.env"
+    text = env.read_text(encoding="utf-8")
+    assert f":{old}/" in text
+    env.write_text(text.replace(f":{old}/", f":{new}/"), encoding="utf-8")
 
 
 def test_camera_credentials_are_masked(template_dir: Path, tmp_path: Path) -> None:

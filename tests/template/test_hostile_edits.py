@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from schnitzel_stream import __version__
 from schnitzel_stream.deploy.root import validate_deployment
 from tests.template._support import answers, render
 
@@ -47,3 +48,29 @@ def test_hand_edit_is_refused(rendered: dict[str, Path], tmp_path: Path, path: P
     assert text.count(case["old"]) == 1, f"{case['old']!r} must occur once in {case['file']}"
     target.write_text(text.replace(case["old"], case["new"]), encoding="utf-8")
     assert case["code"] in _errors(root)
+
+
+@pytest.mark.parametrize(
+    ("commit", "severity"),
+    [
+        pytest.param(None, "error", id="local-template"),
+        pytest.param(f"v{__version__}", "error", id="this-release"),
+        pytest.param(f"v{__version__}-7-gabc1234", "error", id="after-this-release"),
+        pytest.param("v99.0.0", "warning", id="another-release"),
+    ],
+)
+def test_a_root_of_another_template_version_is_compared_as_a_warning(
+    rendered: dict[str, Path], tmp_path: Path, commit: str | None, severity: str
+) -> None:
+    """The comparison is strict for this release's template; another version may differ."""
+    root = tmp_path / "root"
+    shutil.copytree(rendered["linux"], root)
+    answers = root / ".copier-answers.yml"
+    if commit is not None:
+        answers.write_text(f"_commit: {commit}\n" + answers.read_text(encoding="utf-8"), encoding="utf-8")
+    script = root / "install.sh"
+    script.write_text(script.read_text(encoding="utf-8") + "id\n", encoding="utf-8")
+    report = validate_deployment(root)
+    [found] = [p for f in report.files for p in f.problems if p.code == "deploy.not-rendered"]
+    assert found.severity == severity
+    assert found.line == len(script.read_text(encoding="utf-8").splitlines())

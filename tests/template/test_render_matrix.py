@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
@@ -72,7 +73,14 @@ def test_renders_and_validates(
     if profile in ("rtsp_to_http_durable", "synthetic_to_http_durable"):
         assert values["SCHNITZEL_BACKEND_AUTH"] == f"Bearer {SECRETS['backend_token']}"
     if profile == "synthetic_to_mqtt":
-        assert values["SCHNITZEL_MQTT_PASSWORD"] == SECRETS["mqtt_password"]
+        # In the broker URL's user-info, percent-encoded: no character can change the URL.
+        broker = urlsplit(values["SCHNITZEL_MQTT_URL"])
+        assert (broker.hostname, broker.port) == ("broker.example.com", 1883)
+        assert (unquote(broker.username or ""), unquote(broker.password or "")) == (
+            "edge-17",
+            SECRETS["mqtt_password"],
+        )
+    assert values["SCHNITZEL_SOURCE_ID"] == "edge-1-cam"
     if profile == "rtsp_to_http_durable":
         # Percent-encoded inside the URL, so that '@', '/' and ':' in a password cannot break it.
         assert values["SCHNITZEL_CAMERA_URL"].startswith("rtsp://admin:p%40ss%20w%2Frd%27%24x%22%C3%BC@")
@@ -81,6 +89,9 @@ def test_renders_and_validates(
     report = json.loads(result.stdout)
     errors = [p for p in problems_of(report) if p["severity"] == "error"]
     assert result.returncode == 0, errors
+    # validate --deployment renders the template for the root's answers in-process and compares
+    # (deploy/_rendered.py): it must give copier's bytes for every file, RUNBOOK.md included.
+    assert not [p for p in problems_of(report) if p["code"] == "deploy.not-rendered"]
     assert report["valid"] is True
     assert {Path(f["path"]).name for f in report["files"]} >= {
         ".copier-answers.yml",

@@ -70,7 +70,7 @@ def test_missing_env_var(template_dir: Path, tmp_path: Path) -> None:
 def test_graph_uses_an_undefined_variable(template_dir: Path, tmp_path: Path) -> None:
     root = _root(template_dir, tmp_path)
     graph = root / "config" / "graph.yaml"
-    _edit(graph, 'source_id: "edge-1-cam"', 'source_id: "${SCHNITZEL_SITE}-cam"')
+    _edit(graph, 'source_id: "${SCHNITZEL_SOURCE_ID:-cam}"', 'source_id: "${SCHNITZEL_SITE}-cam"')
     code, problems = _validate_json(root)
     assert code == 1
     [found] = [p for p in problems if p["code"] == "interp.missing-env"]
@@ -115,7 +115,11 @@ def test_secret_in_the_answers_file(template_dir: Path, tmp_path: Path) -> None:
 def test_password_in_a_graph_url(template_dir: Path, tmp_path: Path) -> None:
     root = _root(template_dir, tmp_path)
     graph = root / "config" / "graph.yaml"
-    _edit(graph, '"https://events.example.com/ingest"', '"https://edge:hunter22@events.example.com/ingest"')
+    _edit(
+        graph,
+        '"${SCHNITZEL_BACKEND_URL:-http://127.0.0.1:8080/events}"',
+        '"https://edge:hunter22@events.example.com/ingest"',
+    )
     found = _codes(root)
     [leak] = found["deploy.secret-leak"]
     assert leak.file == str(graph)
@@ -125,11 +129,7 @@ def test_password_in_a_graph_url(template_dir: Path, tmp_path: Path) -> None:
 def test_env_value_copied_into_the_graph(template_dir: Path, tmp_path: Path) -> None:
     root = _root(template_dir, tmp_path)
     graph = root / "config" / "graph.yaml"
-    _edit(
-        graph,
-        "Authorization: SCHNITZEL_BACKEND_AUTH",
-        "Authorization: SCHNITZEL_BACKEND_AUTH\n      headers:\n        X-Key: tok-9f8e7d6c5b4a",
-    )
+    _edit(graph, "      timeout_sec: 5\n", "      headers: {X-Key: tok-9f8e7d6c5b4a}\n      timeout_sec: 5\n")
     found = _codes(root)
     assert [p.line for p in found["deploy.secret-leak"]] == [_line_of(graph, "X-Key")]
 

@@ -101,17 +101,34 @@ def test_missing_variable_is_reported_once_not_again_as_a_type_error() -> None:
     assert [(p.code, p.path) for p in report.problems] == [("interp.missing-env", "nodes[0].config.width")]
 
 
-def test_interpolated_values_are_strings_and_the_hint_says_so() -> None:
+def test_interpolated_values_take_the_type_the_schema_wants() -> None:
+    text = GRAPH.replace("width: 320", 'width: "${CAM_WIDTH}"').replace("fsync: true", 'fsync: "${SYNC}"')
+    options = ValidateOptions(environ={"CAM_WIDTH": "320", "SYNC": "False"}, paths=PATHS)
+    graph = load_graph_text(text, "g.yaml", options)
+    assert graph.node("cam").config["width"] == 320
+    assert graph.node("out").config["fsync"] is False
+
+
+def test_interpolated_text_that_does_not_fit_is_a_located_error_naming_the_reference() -> None:
     text = GRAPH.replace("width: 320", 'width: "${CAM_WIDTH}"')
-    options = ValidateOptions(environ={"CAM_WIDTH": "320"}, paths=PATHS)
+    options = ValidateOptions(environ={"CAM_WIDTH": "wide"}, paths=PATHS)
     _, report = validate_text(text, "g.yaml", options)
     (problem,) = report.problems
     # The message names the reference, never the environment's value (it may be a secret).
-    assert (problem.code, problem.message) == (
+    assert (problem.code, problem.message, problem.path) == (
         "schema.type",
         "expected an integer, got the string built from '${CAM_WIDTH}'",
+        "nodes[0].config.width",
     )
-    assert problem.hint == "a value built from ${...} is always a string"
+    assert problem.line is not None
+    assert problem.hint == "the text of the reference must read as an integer"
+    assert "wide" not in problem.one_line()
+
+
+def test_literal_strings_are_never_converted() -> None:
+    text = GRAPH.replace("width: 320", 'width: "320"')
+    _, report = validate_text(text, "g.yaml", OPTIONS)
+    assert [p.code for p in report.problems] == ["schema.type"]
 
 
 def test_environment_values_reach_the_config() -> None:

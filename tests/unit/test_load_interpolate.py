@@ -106,3 +106,86 @@ def test_missing_variable_inside_a_used_default() -> None:
 def test_path_classes_need_a_path_set() -> None:
     result = interpolate("${logs}", paths=None, environ={})
     assert [f.code for f in result.findings] == ["interp.no-paths"]
+
+
+def _result(text: str, environ: dict[str, str] | None = None) -> Any:
+    return interpolate({"v": text}, paths=PATHS, environ=environ or {}, base=("config",))
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "expected"),
+    [
+        pytest.param("${oc.env:HOST}", {"HOST": "edge"}, "edge", id="oc-env"),
+        pytest.param("${oc.env:HOST,localhost}:80", {}, "localhost:80", id="oc-env-default"),
+        pytest.param("${oc.env:HOST, localhost }", {}, "localhost", id="oc-env-default-trimmed"),
+        pytest.param("${oc.env:HOST,localhost}", {"HOST": ""}, "", id="oc-env-set-but-empty-wins"),
+        pytest.param("${oc.env:URL,'http://h:1/a,b'}", {}, "http://h:1/a,b", id="oc-env-quoted-default"),
+        pytest.param('${oc.env:X,"a}b"}', {}, "a}b", id="oc-env-brace-in-quotes"),
+        pytest.param("${oc.env:X,'it\\'s'}", {}, "it's", id="oc-env-escaped-quote"),
+        pytest.param("${oc.env:DIR,${state}}/q", {}, "/srv/edge/state/q", id="oc-env-nested-default"),
+        pytest.param("${oc.env:A,${oc.env:B,b}}", {"B": "bee"}, "bee", id="oc-env-nested-oc-env"),
+        pytest.param("${oc.env:LIMIT,100}", {}, "100", id="oc-env-number-default-is-text"),
+    ],
+)
+def test_omegaconfs_form_works_with_a_warning(text: str, environ: dict[str, str], expected: str) -> None:
+    result = _result(text, environ)
+    assert result.value == {"v": expected}
+    assert result.findings and {f.code for f in result.findings} == {"compat.oc-env"}
+    assert all(f.severity == "warning" for f in result.findings)
+
+
+def test_an_oc_env_null_default_makes_the_value_null() -> None:
+    result = _result("${oc.env:SOURCE_ID,null}")
+    assert result.value == {"v": None}
+    assert "'${SOURCE_ID:-null}'" in result.findings[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        pytest.param("${oc.env:UNSET}", "interp.missing-env", id="oc-env-unset-without-default"),
+        pytest.param("${oc.env:X,'open}", "interp.syntax", id="oc-env-unclosed-quote"),
+        pytest.param("${oc.env:X,'a'b}", "interp.syntax", id="oc-env-text-after-quote"),
+        pytest.param("${oc.env:1X}", "interp.syntax", id="oc-env-bad-name"),
+        pytest.param("${oc.decode:${X}}", "interp.syntax", id="other-resolver"),
+        pytest.param("a${oc.env:X,null}", "interp.syntax", id="null-inside-text"),
+    ],
+)
+def test_bad_oc_env_forms_are_located_errors(text: str, code: str) -> None:
+    result = _result(text)
+    errors = [f for f in result.findings if f.severity == "error"]
+    assert [f.code for f in errors] == [code]
+    assert errors[0].path == ("config", "v")
+    assert ("config", "v") in result.unresolved
+
+
+def test_nesting_thousands_deep_is_a_located_error_not_a_recursion_error() -> None:
+    text = "${A:-" * 5000 + "x" + "}" * 5000
+    result = _result(text)
+    assert [(f.code, f.path) for f in result.findings] == [("interp.too-deep", ("config", "v"))]
+    oc = "${oc.env:A," * 5000 + "x" + "}" * 5000
+    assert "interp.too-deep" in {f.code for f in _result(oc).findings}
+
+
+def test_sixteen_levels_still_resolve() -> None:
+    text = "${A:-" * 15 + "x" + "}" * 15
+    assert _one(text) == "x"
+
+
+def test_expansion_is_bounded() -> None:
+    big = "y" * 100_000
+    value = {"k": ["${BIG}"] * 11}
+    result = interpolate(value, paths=PATHS, environ={"BIG": big}, base=("config",))
+    assert [f.code for f in result.findings] == ["interp.too-large"]
+    assert result.findings[0].path == ("config", "k", 10)
+
+
+def test_a_value_that_is_not_utf8_is_refused_where_it_is_used() -> None:
+    raw = b"rtsp://cam/\xff\xfe".decode("utf-8", "surrogateescape")  # as os.environ holds such bytes
+    result = _result("${CAM}", {"CAM": raw})
+    (finding,) = result.findings
+    assert finding.code == "interp.encoding" and finding.path == ("config", "v")
+    assert "'CAM' is not valid UTF-8 (byte 0xff at offset 11)" in finding.message
+    assert "\udcff" not in finding.message
+    oc = _result("${oc.env:CAM}", {"CAM": raw})
+    assert "interp.encoding" in {f.code for f in oc.findings}

@@ -103,12 +103,42 @@ def test_terminal_gets_colour_and_the_same_words() -> None:
         pytest.param(_Terminal(), {"NO_COLOR": "1"}, id="no-color-on-terminal"),
         pytest.param(_Terminal(), {"NO_COLOR": "anything"}, id="no-color-any-value"),
         pytest.param(io.StringIO(), {}, id="not-a-terminal"),
+        pytest.param(_Terminal(), {"TERM": "dumb"}, id="dumb-terminal"),
+        pytest.param(io.StringIO(), {"NO_COLOR": "1", "FORCE_COLOR": "1"}, id="no-color-beats-force-color"),
+        pytest.param(io.StringIO(), {"FORCE_COLOR": ""}, id="empty-force-color"),
     ],
 )
 def test_no_escape_sequences_without_a_colour_terminal(stream: io.StringIO, environ: dict[str, str]) -> None:
     text = _text(REPORT, stream, environ)
     assert "\x1b" not in text
     assert text == _text(REPORT)
+
+
+def test_force_color_colours_a_pipe_too() -> None:
+    coloured = _text(REPORT, io.StringIO(), {"FORCE_COLOR": "1"})
+    assert "\x1b[" in coloured and "expected a string, got 42" in coloured
+
+
+@pytest.mark.parametrize(("environ", "coloured"), [({"FORCE_COLOR": "1"}, True), ({"NO_COLOR": "1"}, False)])
+def test_the_log_lines_follow_the_same_colour_decision(
+    environ: dict[str, str], coloured: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from schnitzel_stream.runtime import logs
+
+    for name in ("NO_COLOR", "FORCE_COLOR", "TERM"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    out = io.StringIO()
+    logger = logs.configure(stream=out)
+    try:
+        logger.warning("a warning")
+    finally:
+        logging.getLogger(logs.LOGGER_NAME).handlers.clear()
+    assert "a warning" in out.getvalue()
+    assert ("\x1b[" in out.getvalue()) is coloured
 
 
 def test_json_matches_the_published_schema() -> None:
@@ -176,3 +206,34 @@ def test_github_output_has_one_command_per_problem_and_a_summary() -> None:
 def test_github_without_position() -> None:
     line = github_line(Problem("io.missing", "no such file", file="a.yaml"), "a.yaml")
     assert line == "::error file=a.yaml,title=io.missing::no such file"
+
+
+def test_quoted_lines_mask_credentials_and_the_caret_stays_on_its_value() -> None:
+    source = 'version: 2\n  x: {url: "rtsp://admin:hunter2@cam/1", n: nope}\n'
+    column = source.splitlines()[1].index("nope") + 1
+    problem = Problem("schema.type", "expected an integer", path="x.n", file="g.yaml", line=2, column=column)
+    text = _text(Report(files=(FileReport.from_problems("g.yaml", [problem], source=source),)))
+    quoted, caret = text.splitlines()[1:3]
+    assert "hunter2" not in text
+    assert "rtsp://admin:***@cam/1" in quoted
+    assert quoted[caret.index("^")] == "n"  # the caret moved with the shorter masked line
+
+
+def test_a_caret_inside_a_masked_password_lands_on_the_mask() -> None:
+    source = "u: https://user:longsecretvalue@host/x\n"
+    problem = Problem("c", "m", file="g.yaml", line=1, column=source.index("secret") + 1)
+    text = _text(Report(files=(FileReport.from_problems("g.yaml", [problem], source=source),)))
+    quoted, caret = text.splitlines()[1:3]
+    assert "longsecretvalue" not in text
+    assert quoted[caret.index("^")] in "*@h"
+
+
+def test_a_megabyte_line_is_quoted_masked_and_windowed() -> None:
+    line = "k: " + "a" * 600_000 + " https://u:pw1234@h/x " + "b" * 600_000
+    column = line.index("https") + 1
+    problem = Problem("c", "m", file="g.yaml", line=1, column=column)
+    quoted, caret = _text(
+        Report(files=(FileReport.from_problems("g.yaml", [problem], source=line),))
+    ).splitlines()[1:3]
+    assert len(quoted) < 140 and "pw1234" not in quoted and "***" in quoted
+    assert quoted[caret.index("^")] == "h"

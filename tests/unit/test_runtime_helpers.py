@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from schnitzel_stream import redact
+from schnitzel_stream.colour import use_colour
 from schnitzel_stream.runtime import logs
 from schnitzel_stream.runtime.sdnotify import Notifier
 from schnitzel_stream.runtime.signals import stop_signals
@@ -83,9 +84,9 @@ def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
         def isatty(self) -> bool:
             return True
 
-    assert logs.use_colour(Tty(), {}) is True
-    assert logs.use_colour(Tty(), {"NO_COLOR": "1"}) is False
-    assert logs.use_colour(io.StringIO(), {}) is False
+    assert use_colour(Tty(), {}) is True
+    assert use_colour(Tty(), {"NO_COLOR": "1"}) is False
+    assert use_colour(io.StringIO(), {}) is False
 
 
 @pytest.mark.parametrize(

@@ -9,15 +9,10 @@ import pytest
 import yaml
 from jsonschema import Draft202012Validator
 
+from schnitzel_stream.graph._schema_check import config_findings, skeleton_findings
 from schnitzel_stream.graph._schema_errors import findings_for
 from schnitzel_stream.graph.findings import Finding, format_path
-from schnitzel_stream.graph.schema import (
-    GRAPH_SCHEMA_ID,
-    config_findings,
-    document_schema,
-    skeleton_findings,
-    skeleton_schema,
-)
+from schnitzel_stream.graph.schema import GRAPH_SCHEMA_ID, document_schema, skeleton_schema
 from schnitzel_stream.nodes.base import NodeSpec
 from schnitzel_stream.nodes.registry import builtin_specs
 

@@ -28,6 +28,7 @@ from schnitzel_stream.cli import (
     _service,
     _validate,
 )
+from schnitzel_stream.cli._exit import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from schnitzel_stream.errors import (
     ConfigError,
     DeploymentError,
@@ -35,11 +36,6 @@ from schnitzel_stream.errors import (
     SchnitzelError,
     UsageError,
 )
-
-EXIT_OK = 0
-EXIT_PROBLEMS = 1
-EXIT_USAGE = 2
-EXIT_CONFIG = 78  # EX_CONFIG: service files stop restart loops on this code
 
 Handler = Callable[[argparse.Namespace], int]
 

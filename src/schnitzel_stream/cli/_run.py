@@ -10,14 +10,17 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from schnitzel_stream.cli import _common
-from schnitzel_stream.errors import SchnitzelError
+from schnitzel_stream.cli._exit import EXIT_CONFIG
+from schnitzel_stream.errors import SchnitzelError, UsageError
 
-EXIT_CONFIG = 78
 log = logging.getLogger("schnitzel_stream.cli")
+#: What ``--report-json`` without a PATH means (the design's bare flag).
+REPORT_JSON_AUTO = "${logs}/run-report.json"
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -38,9 +41,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--report-json",
+        nargs="?",
+        const=REPORT_JSON_AUTO,
         default=argparse.SUPPRESS,
         metavar="PATH",
-        help="write the run report (per-node counters) to PATH at exit",
+        help="write the run report (per-node counters) to PATH at exit; without PATH (the design's "
+        "bare flag) to ${logs}/run-report.json",
     )
     group.add_argument(
         "--status-interval",
@@ -91,13 +97,21 @@ def _configure_logging(args: argparse.Namespace, logs_dir: str) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     """Validate the graph, run it, and return the exit code."""
-    from schnitzel_stream.graph import report as validate_report
+    from schnitzel_stream.graph.report import Report
+    from schnitzel_stream.graph.report_text import render_text
     from schnitzel_stream.graph.validate import ValidateOptions, validate_path, validate_text
 
     paths = _common.paths_from_args(args)
     _configure_logging(args, str(paths.logs))
-    options = ValidateOptions.from_environment(paths=paths)
+    # A node reads its *_from_env variables when it starts: an unset one is a located error now.
+    options = replace(ValidateOptions.from_environment(paths=paths), require_env=True)
     graph_path: str | None = getattr(args, "graph_path", None)
+    swallowed = getattr(args, "report_json", None)
+    if graph_path is None and isinstance(swallowed, str) and swallowed.endswith((".yaml", ".yml")):
+        raise UsageError(
+            f"--report-json took {swallowed!r} as its PATH; name the graph first, or write --report-json=PATH",
+            code="usage",
+        )
     if graph_path:
         graph, file_report = validate_path(graph_path, options)
     else:
@@ -106,7 +120,7 @@ def run_command(args: argparse.Namespace) -> int:
         text = demo_graph().read_text(encoding="utf-8")
         graph, file_report = validate_text(text, f"<embedded demo {DEMO_GRAPH_NAME}>", options)
     if graph is None:
-        validate_report.render_text(validate_report.Report(files=(file_report,)), sys.stderr)
+        render_text(Report(files=(file_report,)), sys.stderr)
         return EXIT_CONFIG
     for problem in file_report.problems:  # warnings only: errors made the graph None
         log.warning("%s", problem.one_line())
@@ -125,7 +139,7 @@ def run_command(args: argparse.Namespace) -> int:
         ),
     )
     restore = signals.install(engine)
-    report_path: str | None = getattr(args, "report_json", None)
+    report_path = _report_path(args, str(paths.logs))
     try:
         result = engine.run()
     except SchnitzelError as error:
@@ -141,6 +155,14 @@ def run_command(args: argparse.Namespace) -> int:
         for problem in result.error.problems:
             log.error("%s", problem.one_line())
     return result.exit_code
+
+
+def _report_path(args: argparse.Namespace, logs_dir: str) -> str | None:
+    """Where ``--report-json`` writes: its PATH, or ``${logs}/run-report.json`` for the bare flag."""
+    path: str | None = getattr(args, "report_json", None)
+    if path == REPORT_JSON_AUTO:
+        return str(Path(logs_dir) / "run-report.json")
+    return path
 
 
 def _summarise(report: dict[str, Any]) -> None:

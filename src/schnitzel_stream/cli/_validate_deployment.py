@@ -16,16 +16,19 @@ if TYPE_CHECKING:
     from schnitzel_stream.graph.report import Report
 
 Writer = Callable[["Report", str, "str | None"], None]
+Strict = Callable[["Report", argparse.Namespace], "Report"]
 
 
 def add_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("deployment roots")
     group.add_argument(
         "--deployment",
+        action="append",
         metavar="ROOT",
         help=(
             "check a deployment root rendered by the copier template instead of graph files: the graph, "
-            "the env file, the service file, the path classes, the lock export and secrets"
+            "the env file, the service file, the path classes, the lock export and secrets; repeat it "
+            "to check several roots in one report"
         ),
     )
     group.add_argument(
@@ -54,17 +57,25 @@ def wanted(args: argparse.Namespace) -> bool:
     return bool(deployment)
 
 
-def run(args: argparse.Namespace, write: Writer) -> int:
-    """Validate the root, write the report with ``write`` (validate's writer), return the exit code."""
+def run(args: argparse.Namespace, write: Writer, strict: Strict) -> int:
+    """Validate every root, write one report with ``write`` (validate's writer), return the exit code."""
     from schnitzel_stream.deploy.root import DeploymentOptions, validate_deployment
+    from schnitzel_stream.graph.report import Report
 
+    roots = list(dict.fromkeys(args.deployment))  # the same root twice is checked once
+    if args.venv and len(roots) > 1:
+        raise UsageError(
+            "--venv names one virtual environment; give it with one --deployment ROOT", code="usage"
+        )
     options = DeploymentOptions(check_paths=not args.no_path_checks, venv=args.venv)
-    report = validate_deployment(args.deployment, options)
+    files = [file for root in roots for file in validate_deployment(root, options).files]
+    report = strict(Report(files=tuple(files)), args)
     if args.format == "text":
         from pathlib import Path
 
         from schnitzel_stream.deploy._bundle_check import versions_line
 
-        print(versions_line(Path(args.deployment)), flush=True)
+        for root in roots:
+            print(versions_line(Path(root)), flush=True)
     write(report, args.format, args.output)
     return 0 if report.valid else 1

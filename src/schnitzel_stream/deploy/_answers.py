@@ -1,10 +1,9 @@
-"""The template's answer rules (``_partials/answers.yml``), applied to a root's answers.
+"""The template's answer rules (``_partials/answers.json``), applied to a root's answers.
 
 The rules file is the one definition of what each answer may be: copier.yml's validators
 apply it through ``_partials/answers.jinja`` when a root is rendered, and this module applies
-it to ``.copier-answers.yml`` for ``validate --deployment``. The wheel carries the file as
-``schnitzel_stream/deploy/answers.yml`` (pyproject's ``force-include``); a source checkout
-reads it from the template itself. ``tests/template/test_answer_rules.py`` runs a table of
+it to ``.copier-answers.yml`` for ``validate --deployment``, from the template the wheel
+carries (or the checkout's own, :mod:`._template`). ``tests/template/test_answer_rules.py`` runs a table of
 hostile and valid answers through copier and through :func:`check_answer` and requires the
 two to agree.
 """
@@ -12,28 +11,26 @@ two to agree.
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping, Sequence
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-__all__ = ["check_answer", "load_rules"]
+from schnitzel_stream.deploy._template import SUBDIRECTORY, template_root
 
-_PACKAGED = "answers.yml"
-_IN_CHECKOUT = Path(__file__).resolve().parents[3] / "templates" / "deployment" / "_partials" / "answers.yml"
+__all__ = ["check_answer", "load_rules"]
 
 
 @functools.cache
 def load_rules() -> Mapping[str, Sequence[Mapping[str, Any]]]:
-    """The rules of every answer, from the package or, in a source checkout, the template."""
-    import yaml
-
-    packaged = resources.files(__package__ or "schnitzel_stream.deploy").joinpath(_PACKAGED)
-    text = packaged.read_text(encoding="utf-8") if packaged.is_file() else _IN_CHECKOUT.read_text("utf-8")
-    loaded = yaml.safe_load(text)
+    """The rules of every answer, from the template's ``_partials/answers.json``."""
+    root = template_root()
+    if root is None:  # pragma: no cover - the wheel always carries the template
+        raise FileNotFoundError("the deployment template is not installed with schnitzel-stream")
+    loaded = json.loads((root / SUBDIRECTORY / "_partials" / "answers.json").read_text("utf-8"))
+    loaded.pop("_about", None)
     if not isinstance(loaded, dict):  # pragma: no cover - the file ships with the package
-        raise TypeError("answers.yml is not a mapping")
+        raise TypeError("answers.json is not a mapping")
     return loaded
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from schnitzel_stream.deploy.doctor import Check
+from schnitzel_stream.deploy._check import Check
 from schnitzel_stream.deploy.envfile import read_env_file
 from schnitzel_stream.deploy.layout import ENV_FILE, GRAPH_FILE
 from schnitzel_stream.errors import GraphError

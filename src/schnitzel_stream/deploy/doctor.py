@@ -17,26 +17,17 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from schnitzel_stream.deploy import lock_export
+from schnitzel_stream.deploy._check import Check, Status
 from schnitzel_stream.deploy.layout import ANSWERS_FILE, LOCK_FILE, Layout, answers_from_mapping, layout_for
 from schnitzel_stream.paths import PATH_CLASSES, PathSet, current_os
 
-Status = Literal["ok", "warn", "fail", "skip"]
+__all__ = ["Check", "DoctorOptions", "ok", "run_doctor"]
+
 MIN_PYTHON = (3, 11)
 DISK_FAIL_BYTES = 100 * 1024 * 1024
 DISK_WARN_BYTES = 1024 * 1024 * 1024
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """One line of the doctor's report."""
-
-    name: str
-    status: Status
-    detail: str
-    hint: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

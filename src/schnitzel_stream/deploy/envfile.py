@@ -15,6 +15,8 @@ The grammar is systemd's, line by line:
   are joined, and a quote inside an unquoted part is an ordinary character (as in systemd).
 
 Unlike systemd, values that continue on the next line are refused: a value is one line.
+Values that are not UTF-8 are kept byte for byte (Python's surrogate escapes), as systemd
+keeps them; names are ASCII.
 """
 
 from __future__ import annotations
@@ -81,12 +83,10 @@ def read_env_file(path: str | Path) -> EnvFile:
         return EnvFile(
             name, problems=(_problem(name, None, "env.unreadable", f"cannot read it: {exc.strerror}"),)
         )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        return EnvFile(name, problems=(_problem(name, line, "env.encoding", "the file is not valid UTF-8"),))
-    return parse_env_text(text, name)
+    # Bytes that are not UTF-8 pass through as surrogate escapes, as systemd passes them to the
+    # process: os.environ turns them back into the same bytes, and validate refuses such a value
+    # where a graph uses it (interp.encoding), with the graph's file and line.
+    return parse_env_text(data.decode("utf-8", "surrogateescape"), name)
 
 
 def parse_env_text(text: str, file: str) -> EnvFile:

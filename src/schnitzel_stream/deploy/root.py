@@ -22,19 +22,21 @@ renders, with one entry per file checked.
 
 from __future__ import annotations
 
+import re
 import stat
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from schnitzel_stream.deploy import _secrets
+from schnitzel_stream.deploy._graph_checks import graph_report
+from schnitzel_stream.deploy._invocation import SERVICE_ENVIRONMENT
 from schnitzel_stream.deploy.envfile import EnvFile, read_env_file
 from schnitzel_stream.deploy.layout import (
     ANSWERS_FILE,
     ENV_FILE,
-    GRAPH_FILE,
     LOCK_FILE,
     Answers,
     Layout,
@@ -43,10 +45,9 @@ from schnitzel_stream.deploy.layout import (
 )
 from schnitzel_stream.errors import Problem
 from schnitzel_stream.graph.report import FileReport, Report
-from schnitzel_stream.paths import PathSet, current_os, resolve_paths
+from schnitzel_stream.paths import current_os
 
 MAX_ANSWERS_BYTES = 64 * 1024
-MODELINE = "# yaml-language-server: $schema="
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,10 +93,10 @@ def validate_deployment(root: str | Path, options: DeploymentOptions | None = No
 
     service_report, service_env = _check_service(base, answers, layout, secrets)
     reports.append(_env_report(env_file, answers))
-    reports.append(_graph_report(base, answers, layout, env_values, service_env, secrets))
+    reports.append(graph_report(base, answers, layout, env_values, service_env, secrets))
     if service_report is not None:
         reports.append(service_report)
-    reports.append(_root_report(base, answers, layout, options))
+    reports.append(_root_report(base, answers, answers_data, layout, options))
     reports.append(_lock_report(base, answers, layout, options))
     reports.append(_bundle_report(base, answers_data))
     # The text report quotes the offending line: a leaked secret must not be repeated there.
@@ -129,8 +130,43 @@ def _read_answers(path: Path) -> tuple[str, dict[str, Any] | None, list[Problem]
     return text, loaded, []
 
 
+#: Variables an env file must not set: they change how the interpreter or the dynamic loader
+#: start (code from a path of the writer's choosing) or move the service's path classes
+#: away from what its service file sets. systemd's EnvironmentFile= puts every line into the
+#: service's environment, after the unit's own Environment=.
+_FORBIDDEN_ENV = re.compile(r"(LD_|DYLD_|PYTHON).*|GCONV_PATH|OPENSSL_CONF|OPENSSL_ENGINES")
+#: Variables that change where and how the service connects, and whom it trusts: allowed,
+#: but named, since a device rarely needs them.
+_NOTABLE_ENV = re.compile(
+    r"(?i)(https?_proxy|all_proxy|ssl_cert_file|ssl_cert_dir|requests_ca_bundle|curl_ca_bundle)"
+)
+
+
 def _env_report(env_file: EnvFile, answers: Answers | None) -> FileReport:
     problems = list(env_file.problems)
+    for entry in env_file.entries:
+        if _FORBIDDEN_ENV.fullmatch(entry.name) or entry.name in SERVICE_ENVIRONMENT:
+            problems.append(
+                Problem(
+                    "deploy.env-forbidden",
+                    f"{entry.name} changes how the service's interpreter or loader starts, or its "
+                    "path classes: an env file must not set it",
+                    file=env_file.path,
+                    line=entry.line,
+                    hint="the service file sets the scope and paths; remove the line",
+                )
+            )
+        elif _NOTABLE_ENV.fullmatch(entry.name):
+            problems.append(
+                Problem(
+                    "deploy.env-network",
+                    f"{entry.name} changes where the service connects or which certificates it trusts",
+                    file=env_file.path,
+                    line=entry.line,
+                    severity="warning",
+                    hint="keep it only if this device needs it",
+                )
+            )
     path = Path(env_file.path)
     if sys.platform != "win32" and env_file.entries and path.is_file():
         mode = stat.S_IMODE(path.stat().st_mode)
@@ -150,113 +186,6 @@ def _env_report(env_file: EnvFile, answers: Answers | None) -> FileReport:
                 )
             )
     return FileReport.from_problems(env_file.path, problems)
-
-
-def _service_paths(answers: Answers | None, layout: Layout | None, base: Path) -> PathSet:
-    if answers is None or layout is None:
-        return resolve_paths(environ={}, scope="portable", root=str(base))
-    return resolve_paths(
-        os_name=answers.target_os,
-        environ={},
-        scope=answers.scope,
-        root=answers.install_dir,
-        overrides={"config": layout.config_dir, "state": layout.state_dir, "logs": layout.logs_dir},
-        home=answers.user_home or "/",
-    )
-
-
-def _graph_report(
-    base: Path,
-    answers: Answers | None,
-    layout: Layout | None,
-    env_values: Mapping[str, str],
-    service_env: Mapping[str, str],
-    secrets: Mapping[str, str],
-) -> FileReport:
-    from schnitzel_stream.graph.validate import ALLOWLIST_ENV, ValidateOptions, validate_path
-    from schnitzel_stream.nodes.registry import parse_allowlist
-
-    environ = {**service_env, **env_values}
-    options = ValidateOptions(
-        environ=environ,
-        paths=_service_paths(answers, layout, base),
-        allowlist=parse_allowlist(environ.get(ALLOWLIST_ENV)),
-    )
-    graph_file = str(base / GRAPH_FILE)
-    _graph, report = validate_path(graph_file, options)
-    problems = [_deployment_hint(problem) for problem in report.problems]
-    text = report.source
-    if text is not None:
-        if not text.startswith(MODELINE):
-            problems.append(
-                Problem(
-                    "deploy.modeline",
-                    "the graph does not start with a '# yaml-language-server: $schema=' line",
-                    file=graph_file,
-                    line=1,
-                    severity="warning",
-                    hint="editors use it for completion and hover docs",
-                )
-            )
-        problems.extend(_from_env_problems(text, graph_file, environ))
-        problems.extend(_secrets.scan_graph(text, graph_file, secrets))
-    return FileReport.from_problems(graph_file, problems, source=text)
-
-
-def _deployment_hint(problem: Problem) -> Problem:
-    if problem.code != "interp.missing-env":
-        return problem
-    name = problem.message.split("'")[1] if problem.message.count("'") >= 2 else "NAME"
-    return replace(
-        problem,
-        message=f"the graph uses ${{{name}}}, but the env file does not define it",
-        hint=f"add {name}=... to {ENV_FILE}, or give a default: ${{{name}:-default}}",
-    )
-
-
-def _from_env_problems(text: str, file: str, environ: Mapping[str, str]) -> list[Problem]:
-    """Every ``*_from_env`` variable the graph names must be set in the env file."""
-    from schnitzel_stream.errors import GraphError
-    from schnitzel_stream.graph.findings import format_path
-    from schnitzel_stream.graph.load import parse_text
-
-    try:
-        document = parse_text(text, file)
-    except GraphError:
-        return []  # validate already reported why the graph does not parse
-    problems: list[Problem] = []
-    nodes = document.data.get("nodes")
-    for index, node in enumerate(nodes if isinstance(nodes, list) else []):
-        config = node.get("config") if isinstance(node, dict) else None
-        if not isinstance(config, dict):
-            continue
-        for key, value in config.items():
-            if not isinstance(key, str) or not key.endswith("_from_env"):
-                continue
-            refs = value.items() if isinstance(value, dict) else [(None, value)]
-            for sub, name in refs:
-                if not isinstance(name, str):
-                    continue
-                path: tuple[str | int, ...] = ("nodes", index, "config", key) + ((str(sub),) if sub else ())
-                position = document.position(path)
-                line, column = position if position else (None, None)
-                missing = name not in environ
-                if not missing and environ[name]:
-                    continue
-                problems.append(
-                    Problem(
-                        "deploy.env-missing" if missing else "deploy.env-empty",
-                        f"{key} names {name}, but the env file "
-                        + ("does not define it" if missing else "sets it empty"),
-                        path=format_path(path),
-                        file=file,
-                        line=line,
-                        column=column,
-                        severity="error" if missing else "warning",
-                        hint=f"set {name}=... in {ENV_FILE}",
-                    )
-                )
-    return problems
 
 
 def _check_service(
@@ -299,13 +228,23 @@ def _check_service(
 
 
 def _root_report(
-    base: Path, answers: Answers | None, layout: Layout | None, options: DeploymentOptions
+    base: Path,
+    answers: Answers | None,
+    answers_data: Mapping[str, Any] | None,
+    layout: Layout | None,
+    options: DeploymentOptions,
 ) -> FileReport:
-    """Install scripts, the path classes on this machine, and the installed env file's mode."""
+    """Install scripts, the files the template renders, the path classes on this machine, and
+    the installed env file's mode."""
+    from schnitzel_stream import __version__
+    from schnitzel_stream.deploy._rendered import compare_with_template
+
     file = str(base)
     problems: list[Problem] = []
-    if answers is None or layout is None:
+    if answers is None or layout is None or answers_data is None:
         return FileReport.from_problems(file, problems)
+    rendered = (layout.service_file, *layout.install_scripts, LOCK_FILE, "RUNBOOK.md")
+    problems.extend(compare_with_template(base, rendered, answers_data, __version__))
     for script in layout.install_scripts:
         if not (base / script).is_file():
             problems.append(

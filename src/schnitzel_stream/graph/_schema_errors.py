@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from schnitzel_stream.graph.findings import Finding, JsonPath, describe_value
+from schnitzel_stream.graph.findings import Finding, JsonPath, describe_value, quoted
 from schnitzel_stream.nodes.registry import did_you_mean
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def _translate(error: ValidationError, base: JsonPath, root: Any) -> list[Findin
         return [
             Finding(
                 "schema.required",
-                f"missing required key {key!r}",
+                f"missing required key {quoted(key)}",
                 path,
                 hint=_property_hint(key, props),
                 anchor="key",
@@ -161,7 +161,7 @@ def _unknown_keys(inst: dict[str, Any], schema: dict[str, Any], path: JsonPath) 
         findings.append(
             Finding(
                 "schema.unknown-key",
-                f"unknown key {key!r}",
+                f"unknown key {quoted(key)}",
                 (*path, key),
                 hint=did_you_mean(key, known) or _known_hint(known),
                 anchor="key",

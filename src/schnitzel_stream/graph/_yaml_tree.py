@@ -12,6 +12,7 @@ where each value starts, ``keys`` where the key of each mapping entry starts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
-from schnitzel_stream.graph.findings import JsonPath
+from schnitzel_stream.graph.findings import JsonPath, quoted
 
 Position = tuple[int, int]
 
@@ -50,11 +51,7 @@ class TreeError(Exception):
 
     def __init__(self, code: str, message: str, line: int, column: int, path: JsonPath = ()) -> None:
         super().__init__(message)
-        self.code = code
-        self.message = message
-        self.line = line
-        self.column = column
-        self.path = path
+        self.code, self.message, self.line, self.column, self.path = code, message, line, column, path
 
 
 @dataclass(slots=True)
@@ -166,9 +163,7 @@ class TreeBuilder:
             merge = event.value == "<<" and event.tag is None and event.implicit[0]
             self._set_key(frame, event.value, pos, merge=merge)
             if event.anchor:
-                self._anchors[event.anchor] = _Anchor(
-                    event.value, (), (0, 0), (0, 0), 1, 0, key_text=event.value
-                )
+                self._anchors[event.anchor] = _Anchor(event.value, (), (0, 0), (0, 0), 1, 0, event.value)
             return
         value = self._construct(event, pos)
         start = len(self._values)
@@ -284,17 +279,23 @@ class TreeBuilder:
         if builder is None:
             self._check_tag(tag, pos, ())
             return event.value  # unreachable: _check_tag raised
+        shown = repr(event.value if len(event.value) <= 40 else event.value[:37] + "...")
         try:
-            return builder(self._constructor, ScalarNode(tag, event.value))
+            value = builder(self._constructor, ScalarNode(tag, event.value))
         # PyYAML's scalar builders fail in many ways on text they cannot read (`!!int abc` is a
         # ValueError, an empty `!!int` an IndexError): every one of them means a bad scalar.
         except Exception:  # noqa: BLE001
             raise TreeError(
-                "yaml.bad-scalar",
-                f"{event.value!r} cannot be read as !!{tag[len(_TAG) :]}",
-                *pos,
-                self._child_path(),
+                "yaml.bad-scalar", f"{shown} cannot be read as !!{tag[len(_TAG) :]}", *pos, self._child_path()
             ) from None
+        # A graph is JSON-like: NaN and infinities are no JSON numbers (and pass every schema
+        # bound, since NaN compares false), and a 0x... integer of a megabyte cannot be printed.
+        if (isinstance(value, float) and not math.isfinite(value)) or (
+            type(value) is int and not -(2**63) <= value < 2**64
+        ):
+            message = f"{shown} is not a finite number that fits in 64 bits; graph values are JSON numbers"
+            raise TreeError("yaml.number-range", message, *pos, self._child_path())
+        return value
 
     def _child_path(self) -> JsonPath:
         if not self._stack:
@@ -315,7 +316,7 @@ class TreeBuilder:
             self.tree.issues.append(
                 TreeIssue(
                     "yaml.duplicate-key",
-                    f"duplicate key {key!r} (first defined on line {first})",
+                    f"duplicate key {quoted(key)} (first defined on line {first})",
                     pos[0],
                     pos[1],
                     path,

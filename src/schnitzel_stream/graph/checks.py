@@ -19,12 +19,11 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from schnitzel_stream.graph.findings import Finding
+from schnitzel_stream.graph.findings import MAX_SHOWN, Finding, quoted
+from schnitzel_stream.graph.flow import Flow, packet_flow
 from schnitzel_stream.nodes.base import ANY_KIND, NodeSpec, Role
 from schnitzel_stream.nodes.registry import did_you_mean
 from schnitzel_stream.packet import NON_PORTABLE_KINDS
-
-Kinds = frozenset[str] | None  # None: not known statically (an unresolved plugin upstream)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +54,14 @@ class EdgeRef:
 def check_graph(
     nodes: Sequence[NodeRef], edges: Sequence[EdgeRef], *, complete: bool = True
 ) -> list[Finding]:
-    """Every semantic problem of the graph, errors and warnings.
+    """Every semantic problem of the graph, errors and warnings (see :func:`checked_graph`)."""
+    return checked_graph(nodes, edges, complete=complete)[0]
+
+
+def checked_graph(
+    nodes: Sequence[NodeRef], edges: Sequence[EdgeRef], *, complete: bool = True
+) -> tuple[list[Finding], Flow | None]:
+    """Every semantic problem of the graph, and its flow (None when it has a cycle).
 
     ``complete=False`` says some node or edge was too malformed to take part (already
     reported); reachability is then unknown, so it is not checked rather than guessed.
@@ -70,7 +76,7 @@ def check_graph(
             findings.append(
                 Finding(
                     "graph.duplicate-id",
-                    f"duplicate node id {node.id!r} (first used by nodes[{first.index}])",
+                    f"duplicate node id {quoted(node.id)} (first used by nodes[{first.index}])",
                     ("nodes", node.index, "id"),
                 )
             )
@@ -80,9 +86,11 @@ def check_graph(
     has_cycle = _cycles(by_id, links, findings)
     if complete and by_id:
         _reachability(by_id, links, findings)
-    if not has_cycle:
-        _kinds(by_id, links, findings)
-    return findings
+    if has_cycle:
+        return findings, None
+    flow = packet_flow({n.id: (n.kind, n.spec) for n in by_id.values()}, ((e.src, e.dst) for e in links))
+    _kinds(by_id, links, flow, findings)
+    return findings, flow
 
 
 def _links(by_id: Mapping[str, NodeRef], edges: Iterable[EdgeRef], findings: list[Finding]) -> list[EdgeRef]:
@@ -97,9 +105,9 @@ def _links(by_id: Mapping[str, NodeRef], edges: Iterable[EdgeRef], findings: lis
                 findings.append(
                     Finding(
                         "graph.unknown-node",
-                        f"edge refers to unknown node {end!r}",
+                        f"edge refers to unknown node {quoted(end)}",
                         ("edges", edge.index, key),
-                        hint=did_you_mean(end, by_id) or "node ids: " + ", ".join(by_id),
+                        hint=did_you_mean(end, by_id) or _some_ids(by_id),
                     )
                 )
         if missing:
@@ -141,6 +149,16 @@ def _links(by_id: Mapping[str, NodeRef], edges: Iterable[EdgeRef], findings: lis
     return links
 
 
+def _some_ids(by_id: Mapping[str, NodeRef]) -> str:
+    shown = list(by_id)[:8]
+    more = f" and {len(by_id) - len(shown)} more" if len(by_id) > len(shown) else ""
+    return "node ids: " + ", ".join(_cut(node_id) for node_id in shown) + more
+
+
+def _cut(node_id: str) -> str:
+    return node_id if len(node_id) <= MAX_SHOWN else node_id[: MAX_SHOWN - 3] + "..."
+
+
 def _cycles(by_id: Mapping[str, NodeRef], links: Sequence[EdgeRef], findings: list[Finding]) -> bool:
     """Report each distinct cycle once, at the edge that closes it (iterative DFS)."""
     outgoing: dict[str, list[EdgeRef]] = {node_id: [] for node_id in by_id}
@@ -174,7 +192,7 @@ def _cycles(by_id: Mapping[str, NodeRef], links: Sequence[EdgeRef], findings: li
                     findings.append(
                         Finding(
                             "graph.cycle",
-                            "edges form a cycle: " + " -> ".join(cycle),
+                            "edges form a cycle: " + " -> ".join(_cut(node_id) for node_id in cycle),
                             ("edges", edge.index),
                             hint="packets would circle forever; remove one of these edges",
                         )
@@ -223,50 +241,15 @@ def _reachability(by_id: Mapping[str, NodeRef], links: Sequence[EdgeRef], findin
             )
 
 
-def _topological(by_id: Mapping[str, NodeRef], links: Sequence[EdgeRef]) -> list[str]:
-    indegree = dict.fromkeys(by_id, 0)
-    outgoing: dict[str, list[str]] = {node_id: [] for node_id in by_id}
+def _kinds(
+    by_id: Mapping[str, NodeRef], links: Sequence[EdgeRef], flow: Flow, findings: list[Finding]
+) -> None:
+    """Check each edge against the kinds known to travel along it."""
     for edge in links:
-        indegree[edge.dst] += 1
-        outgoing[edge.src].append(edge.dst)
-    ready = deque(node_id for node_id, n in indegree.items() if n == 0)
-    order: list[str] = []
-    while ready:
-        node_id = ready.popleft()
-        order.append(node_id)
-        for target in outgoing[node_id]:
-            indegree[target] -= 1
-            if indegree[target] == 0:
-                ready.append(target)
-    return order
-
-
-def _kinds(by_id: Mapping[str, NodeRef], links: Sequence[EdgeRef], findings: list[Finding]) -> None:
-    """Propagate produced kinds along the (acyclic) graph and check each edge."""
-    incoming: dict[str, list[EdgeRef]] = {node_id: [] for node_id in by_id}
-    for edge in links:
-        incoming[edge.dst].append(edge)
-    sent: dict[str, Kinds] = {}
-    for node_id in _topological(by_id, links):
-        node = by_id[node_id]
-        spec = node.spec
-        arriving = [sent[edge.src] for edge in incoming[node_id]]
-        received: Kinds = None if any(k is None for k in arriving) else frozenset().union(*arriving)  # type: ignore[arg-type]
-        if spec is None:
-            sent[node_id] = None
-            continue
-        for edge in incoming[node_id]:
-            kinds = sent[edge.src]
-            if kinds:
-                findings.extend(_edge_kinds(edge, by_id[edge.src], node, spec, kinds))
-        explicit = spec.produces - {ANY_KIND}
-        if ANY_KIND not in spec.produces:
-            sent[node_id] = explicit
-        elif received is None or node.kind == "source":
-            sent[node_id] = None
-        else:
-            accepted = received if ANY_KIND in spec.consumes else received & spec.consumes
-            sent[node_id] = explicit | accepted
+        dst = by_id[edge.dst]
+        kinds = flow.sends[edge.src]
+        if dst.spec is not None and kinds and edge.src not in flow.unknown:
+            findings.extend(_edge_kinds(edge, by_id[edge.src], dst, dst.spec, kinds))
 
 
 def _plural(kinds: Iterable[str]) -> str:
@@ -303,3 +286,6 @@ def _edge_kinds(
             where,
         )
     ]
+
+
+__all__ = ["EdgeRef", "NodeRef", "check_graph", "checked_graph"]

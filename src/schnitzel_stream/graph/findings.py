@@ -22,10 +22,21 @@ Anchor = Literal["key", "value"]
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*")
 
 
+#: Longer keys and names are cut in messages and paths: a hostile file may hold a megabyte key.
+MAX_SHOWN = 60
+
+
+def quoted(text: str) -> str:
+    """``text`` as ``repr`` shows it (controls escaped), cut to :data:`MAX_SHOWN` characters."""
+    return repr(text if len(text) <= MAX_SHOWN else text[: MAX_SHOWN - 3] + "...")
+
+
 def format_path(path: JsonPath) -> str:
-    """``("nodes", 2, "config", "url")`` -> ``nodes[2].config.url``; odd keys are quoted."""
+    """``("nodes", 2, "config", "url")`` -> ``nodes[2].config.url``; odd keys are quoted, long ones cut."""
     out: list[str] = []
     for part in path:
+        if isinstance(part, str) and len(part) > MAX_SHOWN:
+            part = part[: MAX_SHOWN - 3] + "..."
         if isinstance(part, int):
             out.append(f"[{part}]")
         elif _PLAIN_KEY.fullmatch(part):
@@ -65,3 +76,6 @@ def describe_value(value: object) -> str:
     if isinstance(value, dict):
         return "a mapping"
     return type(value).__name__
+
+
+__all__ = ["MAX_SHOWN", "Anchor", "Finding", "JsonPath", "describe_value", "format_path", "quoted"]

@@ -216,3 +216,6 @@ def _tab_problem(
 def _line_col(text: str, offset: int) -> Position:
     line = text.count("\n", 0, offset) + 1
     return (line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+
+
+__all__ = ["MAX_BYTES", "SourceDocument", "decode", "load_document", "parse_text", "read_text"]

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from schnitzel_stream.graph.flow import Flow, packet_flow
 from schnitzel_stream.nodes.base import NodeSpec, Role
 
 Overflow = Literal["block", "drop_oldest", "drop_new", "error"]
@@ -43,13 +44,36 @@ class Edge:
 
 @dataclass(frozen=True, slots=True)
 class Graph:
-    """A valid version-2 graph document."""
+    """A valid version-2 graph document.
+
+    ``flow`` is its node order and the packet kinds along its edges
+    (:mod:`~schnitzel_stream.graph.flow`): validation computes it once and hands it over; a
+    graph built in code without one gets it computed here.
+    """
 
     nodes: tuple[NodeDecl, ...]
     edges: tuple[Edge, ...]
     version: int = 2
     source_file: str | None = None
     config: Mapping[str, Any] = field(default_factory=dict)
+    flow: Flow | None = None
+
+    def __post_init__(self) -> None:
+        if self.flow is None:
+            nodes = {decl.id: (decl.kind, decl.spec) for decl in self.nodes}
+            links = dict.fromkeys((edge.src, edge.dst) for edge in self.edges)
+            object.__setattr__(self, "flow", packet_flow(nodes, links))
+
+    @property
+    def order(self) -> tuple[str, ...]:
+        """Node ids, every node after all of its senders (sources first)."""
+        assert self.flow is not None  # set by __post_init__
+        return self.flow.order
+
+    def receives(self, node_id: str) -> frozenset[str]:
+        """The packet kinds known to arrive at ``node_id``."""
+        assert self.flow is not None
+        return self.flow.receives(node_id)
 
     def node(self, node_id: str) -> NodeDecl:
         for decl in self.nodes:
@@ -62,3 +86,14 @@ class Graph:
 
     def upstream(self, node_id: str) -> tuple[str, ...]:
         return tuple(edge.src for edge in self.edges if edge.dst == node_id)
+
+
+__all__ = [
+    "DEFAULT_INBOX_MAX",
+    "OVERFLOW_POLICIES",
+    "Edge",
+    "Graph",
+    "NodeDecl",
+    "Overflow",
+    "RuntimeOptions",
+]

@@ -8,12 +8,12 @@ stream they are given; the CLI decides where that is.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TextIO, get_args
 
 from schnitzel_stream.errors import Problem
+from schnitzel_stream.graph.report_text import render_text
 
 Format = Literal["text", "json", "github"]
 FORMATS: tuple[Format, ...] = get_args(Format)
@@ -74,6 +74,15 @@ class Report:
                 _count(self.warnings, "warning"),
             )
         )
+
+
+def promote_warnings(report: Report) -> Report:
+    """``report`` with every warning made an error (``validate --strict``), codes and words kept."""
+    files = []
+    for file in report.files:
+        problems = [replace(p, severity="error") if p.severity == "warning" else p for p in file.problems]
+        files.append(FileReport.from_problems(file.path, problems, source=file.source))
+    return Report(files=tuple(files))
 
 
 def _count(n: int, noun: str) -> str:
@@ -194,22 +203,29 @@ def render_github(report: Report, stream: TextIO, environ: Mapping[str, str] | N
     stream.write(report.summary() + "\n")
 
 
-def render_text(report: Report, stream: TextIO, environ: Mapping[str, str] | None = None) -> None:
-    """Plain text, or colour through rich when ``stream`` is a terminal and NO_COLOR is unset."""
-    from schnitzel_stream.graph import report_text
-
-    env = os.environ if environ is None else environ
-    isatty = getattr(stream, "isatty", None)
-    if callable(isatty) and isatty() and not env.get("NO_COLOR"):
-        report_text.render_rich(report, stream)
-    else:
-        report_text.render_plain(report, stream)
-
-
 Renderer = Callable[[Report, TextIO, "Mapping[str, str] | None"], None]
+
+
 REPORT_BY_NAME: dict[Format, Renderer] = {"text": render_text, "json": render_json, "github": render_github}
 
 
 def render(report: Report, fmt: Format, stream: TextIO, environ: Mapping[str, str] | None = None) -> None:
     """Write ``report`` to ``stream`` in format ``fmt``."""
     REPORT_BY_NAME[fmt](report, stream, environ)
+
+
+__all__ = [
+    "FORMATS",
+    "REPORT_BY_NAME",
+    "REPORT_SCHEMA",
+    "FileReport",
+    "Format",
+    "Report",
+    "github_line",
+    "promote_warnings",
+    "render",
+    "render_github",
+    "render_json",
+    "render_text",
+    "report_to_json",
+]

@@ -2,8 +2,11 @@
 
 Both renderers draw the same styled segments; :func:`render_plain` drops the styles and
 :func:`render_rich` hands them to rich (imported only here, as it costs ~0.07 s).
+:func:`render_text` picks one with the package's one colour decision
+(:func:`~schnitzel_stream.colour.use_colour`: ``NO_COLOR``, ``FORCE_COLOR``, a terminal).
 
-::
+Quoted lines pass through :func:`~schnitzel_stream.redact.redact` first, so a password written
+into a URL in the graph does not end up in a CI log. ::
 
     graphs/cam.yaml:12:7: error: nodes[2].config.url: expected a string, got 42 [schema.type]
        12 |       url: 42
@@ -12,14 +15,25 @@ Both renderers draw the same styled segments; :func:`render_plain` drops the sty
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TextIO
+import re
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, TextIO
 
+from schnitzel_stream.colour import use_colour
 from schnitzel_stream.errors import Problem
-from schnitzel_stream.graph.report import FileReport, Report
+from schnitzel_stream.redact import redact
+
+if TYPE_CHECKING:  # report.py imports this module for its renderer table
+    from schnitzel_stream.graph.report import FileReport, Report
 
 Segment = tuple[str, str]  # (text, rich style; "" for none)
 _WIDTH = 120
+#: How far either side of the caret a quoted line is masked (far wider than the window shown).
+_MASK_REACH = 4096
+#: Format (Cf), control (Cc, but tab) and separator characters that show nothing or move text.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
 
 
 def _problem_lines(problem: Problem, file: FileReport, lines: list[str] | None) -> Iterator[list[Segment]]:
@@ -40,15 +54,48 @@ def _problem_lines(problem: Problem, file: FileReport, lines: list[str] | None) 
     yield head
     if lines is None or problem.line is None or not 1 <= problem.line <= len(lines):
         return
-    text = lines[problem.line - 1].rstrip("\r")
-    column = max(1, problem.column or 1)
-    text, column = _window(text, column)
+    text, column = lines[problem.line - 1].rstrip("\r"), max(1, problem.column or 1)
+    if len(text) > 2 * _MASK_REACH:  # mask a bounded stretch: a megabyte line may hold many problems
+        start = max(0, column - 1 - _MASK_REACH)
+        text, column = text[start : column - 1 + _MASK_REACH], column - start
+    text, column = _window(*_visible(*_masked(text, column)))
     number = str(problem.line)
     gutter = " " * len(number)
     yield [(f"  {number} | ", "dim"), (text, "")]
     # Copy tabs from the quoted line so the caret lands under the right character.
     pad = "".join(ch if ch == "\t" else " " for ch in text[: column - 1])
     yield [(f"  {gutter} | ", "dim"), (pad, ""), ("^", severity_style)]
+
+
+def _masked(text: str, column: int) -> tuple[str, int]:
+    """The quoted line with credentials masked (CI logs keep it), and the caret's column in it.
+
+    The part before the caret is masked on its own to find where the caret lands; when a
+    secret spans the caret, the caret moves to where the masked secret starts.
+    """
+    masked = redact(text)
+    if masked == text:
+        return text, column
+    before = redact(text[: column - 1])
+    if masked.startswith(before):
+        return masked, len(before) + 1
+    return masked, min(column, len(masked) + 1)
+
+
+def _visible(text: str, column: int) -> tuple[str, int]:
+    """Invisible characters (bidi overrides, zero-width spaces, controls) as ``\\u202e`` escapes.
+
+    A quoted line goes to terminals and CI logs; an override there would reorder what people
+    read. Tabs stay, so the caret can copy them.
+    """
+    if not _INVISIBLE.search(text):
+        return text, column
+    before = _INVISIBLE.sub(_escape, text[: column - 1])
+    return before + _INVISIBLE.sub(_escape, text[column - 1 :]), len(before) + 1
+
+
+def _escape(found: re.Match[str]) -> str:
+    return f"\\u{ord(found.group()):04x}"
 
 
 def _window(text: str, column: int) -> tuple[str, int]:
@@ -86,3 +133,14 @@ def render_rich(report: Report, stream: TextIO) -> None:
     console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True)
     for segments in _report_lines(report):
         console.print(Text.assemble(*[(text, style) if style else text for text, style in segments]))
+
+
+def render_text(report: Report, stream: TextIO, environ: Mapping[str, str] | None = None) -> None:
+    """The report in colour when :func:`~schnitzel_stream.colour.use_colour` says so, else plain."""
+    if use_colour(stream, environ):
+        render_rich(report, stream)
+    else:
+        render_plain(report, stream)
+
+
+__all__ = ["render_plain", "render_rich", "render_text"]

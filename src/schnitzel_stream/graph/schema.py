@@ -5,13 +5,9 @@ Two uses, one source:
 - :func:`document_schema` is the published ``graph.schema.json``: the document skeleton,
   plus each built-in node's config schema in ``$defs``, selected by the node's ``plugin``.
 - Validation does not run that combined schema (it would check every ``if`` for every
-  node). It checks the skeleton once (:func:`skeleton_findings`), then each node's config
-  against its own spec's schema (:func:`config_findings`), with compiled validators cached.
-  Both are built by the same functions below, so they cannot drift apart.
-
-``jsonschema`` costs about 0.13 s to import, so it is imported only when a value is invalid
-or has no generated validator: a valid value is accepted by the fast path first (see
-:mod:`schnitzel_stream.graph._fast_path`), and jsonschema words the problems of the others.
+  node). It checks the skeleton once, then each node's config against its own spec's schema
+  (:mod:`schnitzel_stream.graph._schema_check`). Both use the functions below, so they cannot
+  drift apart.
 """
 
 from __future__ import annotations
@@ -19,15 +15,11 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from schnitzel_stream.graph._fast_path import config_schema_name, fast_accepts
-from schnitzel_stream.graph.findings import Finding, JsonPath
 from schnitzel_stream.graph.model import DEFAULT_INBOX_MAX, OVERFLOW_POLICIES
+from schnitzel_stream.ids import SAFE_ID_PATTERN
 from schnitzel_stream.nodes.base import NodeSpec
-
-if TYPE_CHECKING:
-    from jsonschema.protocols import Validator
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_BASE = "https://schnitzel-stream.dev/schemas/"
@@ -229,16 +221,16 @@ def _rebase_refs(node: Any, base: str) -> None:
 
 def document_schema(specs: Mapping[str, NodeSpec] | None = None) -> dict[str, Any]:
     """The combined, published graph schema (``schemas/graph.schema.json``)."""
-    if specs is None:
-        from schnitzel_stream.nodes.registry import builtin_specs
+    from schnitzel_stream.nodes.registry import builtin_specs, design_paths_of
 
+    if specs is None:
         specs = builtin_specs()
     config = _base_config()
     extra: dict[str, Any] = {}
     selectors: list[dict[str, Any]] = []
     for spec in specs.values():
         extra[f"config.{spec.name}"] = _embed(spec)
-        names = [spec.name, spec.target, *spec.aliases]
+        names = [spec.name, spec.target, *spec.aliases, *design_paths_of(spec.name)]
         selectors.append(
             {
                 "if": {"properties": {"plugin": {"enum": names}}, "required": ["plugin"]},
@@ -251,6 +243,12 @@ def document_schema(specs: Mapping[str, NodeSpec] | None = None) -> dict[str, An
             }
         )
     document = _document(config, extra)
+    # Editors check ids against the safe set; validate's own check words the problem and
+    # suggests a safe id (graph/_node_check.py), so the skeleton it runs leaves this out.
+    document["$defs"]["nodeId"]["pattern"] = SAFE_ID_PATTERN
+    document["$defs"]["nodeId"]["description"] += (
+        " ASCII letters, digits, '_', '-' and '.', starting with a letter, digit or '_'; at most 64."
+    )
     node = document["$defs"]["node"]
     node["properties"]["plugin"]["examples"] = list(specs)
     if selectors:
@@ -261,71 +259,6 @@ def document_schema(specs: Mapping[str, NodeSpec] | None = None) -> dict[str, An
 def schema_text(schema: Mapping[str, Any]) -> str:
     """The text every published schema file holds: 2-space JSON and a trailing newline."""
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
-
-
-# -- validation --------------------------------------------------------------------------------
-
-_VALIDATORS: dict[str, Validator] = {}
-
-
-def _validator(key: str, schema: Mapping[str, Any], *, check: bool = False) -> Validator:
-    found = _VALIDATORS.get(key)
-    if found is None:
-        from jsonschema import Draft202012Validator
-
-        if check:
-            Draft202012Validator.check_schema(schema)
-        found = Draft202012Validator(schema)
-        _VALIDATORS[key] = found
-    return found
-
-
-def skeleton_findings(document: Any) -> list[Finding]:
-    """Problems with the document outside node configs (all of them)."""
-    if fast_accepts("skeleton", document):
-        return []
-    from schnitzel_stream.graph._schema_errors import findings_for
-
-    return findings_for(_validator("skeleton", skeleton_schema()), document, ())
-
-
-def runtime_findings(runtime: Any, base: JsonPath) -> list[Finding]:
-    """Problems with a node's ``__runtime__`` mapping, located under ``base``."""
-    if fast_accepts("runtime", runtime):
-        return []
-    from schnitzel_stream.graph._schema_errors import findings_for
-
-    return findings_for(_validator("runtime", RUNTIME_SCHEMA), runtime, base)
-
-
-def config_findings(
-    spec: NodeSpec, config: Mapping[str, Any], base: JsonPath, *, builtin: bool
-) -> list[Finding]:
-    """Problems with a node's config (``__runtime__`` already removed) against its spec.
-
-    A third-party spec's schema is checked against the metaschema first, so a broken plugin
-    schema is reported as such instead of escaping as an exception.
-    """
-    fast = config_schema_name(spec) if builtin else None
-    if fast is not None and fast_accepts(fast, dict(config)):
-        return []
-    from schnitzel_stream.graph._schema_errors import findings_for
-
-    key = f"{spec.target}#{id(spec.schema)}"
-    try:
-        validator = _validator(key, spec.schema, check=not builtin)
-        return findings_for(validator, dict(config), base)
-    except Exception as exc:  # a broken third-party schema must not crash validate
-        if builtin:
-            raise
-        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return [
-            Finding(
-                "plugin.bad-schema",
-                f"plugin {spec.name!r} publishes an invalid config schema: {message}",
-                base,
-            )
-        ]
 
 
 PUBLISHED_SCHEMAS = ("graph", "event", "validate-report")
@@ -344,3 +277,17 @@ def published_schema(name: str) -> dict[str, Any]:
 
         return dict(REPORT_SCHEMA)
     raise KeyError(name)
+
+
+__all__ = [
+    "DIALECT",
+    "GRAPH_SCHEMA_ID",
+    "PUBLISHED_SCHEMAS",
+    "RUNTIME_KEY",
+    "RUNTIME_SCHEMA",
+    "SCHEMA_BASE",
+    "document_schema",
+    "published_schema",
+    "schema_text",
+    "skeleton_schema",
+]

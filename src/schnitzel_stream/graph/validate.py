@@ -14,28 +14,31 @@ Every stage reports all it finds, so an operator fixes a graph in one pass.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from schnitzel_stream.errors import GraphError, Problem
-from schnitzel_stream.graph.checks import EdgeRef, NodeRef, check_graph
-from schnitzel_stream.graph.findings import Finding, describe_value, format_path
-from schnitzel_stream.graph.interpolate import interpolate
+from schnitzel_stream.graph._compat import normalize
+from schnitzel_stream.graph._node_check import NodeAnalysis
+from schnitzel_stream.graph._schema_check import skeleton_findings
+from schnitzel_stream.graph.checks import EdgeRef, checked_graph
+from schnitzel_stream.graph.findings import Finding, format_path
 from schnitzel_stream.graph.load import SourceDocument, parse_text, read_text
-from schnitzel_stream.graph.model import Edge, Graph, NodeDecl, RuntimeOptions
+from schnitzel_stream.graph.model import Edge, Graph
 from schnitzel_stream.graph.report import FileReport, Report
-from schnitzel_stream.graph.schema import RUNTIME_KEY, config_findings, runtime_findings, skeleton_findings
-from schnitzel_stream.nodes.base import Role
-from schnitzel_stream.nodes.registry import PluginError, Resolved, parse_allowlist, resolve
-from schnitzel_stream.paths import PATH_CLASSES, PathSet, resolve_paths
+from schnitzel_stream.nodes.registry import hint_budget, parse_allowlist
+from schnitzel_stream.paths import PathSet, resolve_paths
+from schnitzel_stream.redact import redact
 
 ALLOWLIST_ENV = "SCHNITZEL_STREAM_PLUGIN_ALLOWLIST"
 GRAPH_SUFFIXES = (".yaml", ".yml")
-_ROLES: tuple[Role, ...] = ("source", "node", "sink")
-_REFERENCE_NAME = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)")
+#: The most nodes and edges one graph may have (docs/ops/command_reference.md, "Limits").
+MAX_NODES = 256
+MAX_EDGES = 4096
+#: Did-you-mean suggestions per file; past them a problem is still reported, without one.
+HINTS_PER_FILE = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +48,18 @@ class ValidateOptions:
     ``environ`` resolves ``${NAME}``; ``paths`` resolves ``${state}``/``${config}``/``${logs}``;
     ``allowlist`` holds module prefixes allowed as plugins (the graph's ``plugins.allow`` is
     added per file). ``import_plugins=False`` resolves allowlisted third-party plugins without
-    importing them (their config is then not checked).
+    importing them (their config is then not checked). ``require_env=True`` makes a variable
+    that a ``*_from_env`` key names but the environment lacks an error, not a warning (``run``,
+    ``validate --env-file``). ``strict=True`` turns every warning into an error
+    (``validate --strict``).
     """
 
     environ: Mapping[str, str]
     paths: PathSet
     allowlist: tuple[str, ...] = ()
     import_plugins: bool = True
+    require_env: bool = False
+    strict: bool = False
 
     @classmethod
     def from_environment(
@@ -117,7 +125,8 @@ def validate_text(text: str, file: str, options: ValidateOptions) -> tuple[Graph
     """Validate graph text that came from ``file`` (named in messages)."""
     try:
         document = parse_text(text, file)
-        graph, problems = analyse(document, options)
+        with hint_budget(HINTS_PER_FILE):
+            graph, problems = analyse(document, options)
     except GraphError as error:
         return None, FileReport.from_problems(file, error.problems, source=text)
     except Exception as exc:  # noqa: BLE001  # a bug of ours must still end as a report, not a traceback
@@ -149,9 +158,14 @@ def load_graph_text(text: str, file: str, options: ValidateOptions | None = None
 
 def analyse(document: SourceDocument, options: ValidateOptions) -> tuple[Graph | None, list[Problem]]:
     """Every problem of a parsed document, located; the graph when there is no error."""
+    document, findings = normalize(document)  # the design's forms, with a warning each
     data = document.data
-    findings = skeleton_findings(data)
-    analysis = _Analysis(options, _allowlist(options, data), findings)
+    findings.extend(skeleton_findings(data))
+    oversized = _size_findings(data)
+    if oversized:  # checking each node of such a graph would only bury this under more
+        problems = [_locate(finding, document) for finding in [*findings, *oversized]]
+        return None, sorted(problems, key=_order)
+    analysis = NodeAnalysis(options, _allowlist(options, data), findings)
     raw_nodes = data.get("nodes")
     for index, raw in enumerate(raw_nodes if isinstance(raw_nodes, list) else ()):
         analysis.node(index, raw)
@@ -166,7 +180,8 @@ def analyse(document: SourceDocument, options: ValidateOptions) -> tuple[Graph |
         and isinstance(raw_edges, list)
         and len(edges) == len(raw_edges)
     )
-    findings.extend(check_graph(analysis.refs, edges, complete=complete))
+    topology, flow = checked_graph(analysis.refs, edges, complete=complete)
+    findings.extend(topology)
     problems = sorted((_locate(finding, document) for finding in findings), key=_order)
     if any(problem.severity == "error" for problem in problems):
         return None, problems
@@ -177,8 +192,30 @@ def analyse(document: SourceDocument, options: ValidateOptions) -> tuple[Graph |
         version=2,
         source_file=document.file,
         config=config if isinstance(config, dict) else {},
+        flow=flow,
     )
     return graph, problems
+
+
+def _size_findings(data: Mapping[str, Any]) -> list[Finding]:
+    """The graph's size against what one process runs: a thread per node, a delivery per edge."""
+    found = []
+    for key, limit, why in (
+        ("nodes", MAX_NODES, "the engine runs one thread per node"),
+        ("edges", MAX_EDGES, "every packet is handed on along every edge"),
+    ):
+        items = data.get(key)
+        if isinstance(items, list) and len(items) > limit:
+            found.append(
+                Finding(
+                    f"graph.too-many-{key}",
+                    f"the graph has {len(items)} {key}; one graph may have at most {limit} ({why})",
+                    (key,),
+                    hint="split it into several graphs, each run by its own service",
+                    anchor="key",
+                )
+            )
+    return found
 
 
 def _allowlist(options: ValidateOptions, data: Mapping[str, Any]) -> tuple[str, ...]:
@@ -201,137 +238,19 @@ def _edges(raw_edges: Any) -> list[EdgeRef]:
     return edges
 
 
-class _Analysis:
-    """Per-node work: plugin resolution, ``__runtime__``, interpolation, config schema."""
-
-    def __init__(self, options: ValidateOptions, allowlist: tuple[str, ...], findings: list[Finding]) -> None:
-        self.options = options
-        self.allowlist = allowlist
-        self.findings = findings
-        self.refs: list[NodeRef] = []
-        self.decls: list[NodeDecl] = []
-        self._resolved: dict[str, Resolved | PluginError] = {}
-
-    def _resolve(self, plugin: str) -> Resolved | PluginError:
-        found = self._resolved.get(plugin)
-        if found is None:
-            try:
-                found = resolve(plugin, allowlist=self.allowlist, import_external=self.options.import_plugins)
-            except PluginError as exc:
-                found = exc
-            self._resolved[plugin] = found
-        return found
-
-    def node(self, index: int, raw: Any) -> None:
-        if not isinstance(raw, dict):
-            return
-        node_id, kind, plugin = raw.get("id"), raw.get("kind"), raw.get("plugin")
-        if not isinstance(node_id, str) or not node_id:
-            return  # the skeleton check reported it; edges cannot name this node anyway
-        base = ("nodes", index)
-        before = len(self.findings)
-        resolved = self._resolve(plugin) if isinstance(plugin, str) and plugin else None
-        if isinstance(resolved, PluginError):
-            self.findings.append(
-                Finding(resolved.code, resolved.message, (*base, "plugin"), hint=resolved.hint)
-            )
-            resolved = None
-        spec = resolved.spec if resolved else None
-        role: Role | None = kind if kind in _ROLES else None
-        if spec is not None and role is not None and role not in spec.roles:
-            roles = ", ".join(r for r in _ROLES if r in spec.roles)
-            self.findings.append(
-                Finding(
-                    "graph.role",
-                    f"plugin {spec.name!r} cannot be a {role}",
-                    (*base, "kind"),
-                    hint=f"{spec.name} can be: {roles}",
-                )
-            )
-        self.refs.append(NodeRef(node_id, role, index, spec))
-        config, runtime = self._config(base, raw.get("config", {}), resolved)
-        if spec is not None and role is not None and config is not None and len(self.findings) == before:
-            self.decls.append(
-                NodeDecl(
-                    id=node_id,
-                    kind=role,
-                    plugin=str(plugin),
-                    spec=spec,
-                    config=config,
-                    runtime=runtime,
-                    index=index,
-                )
-            )
-
-    def _config(
-        self, base: tuple[str | int, ...], raw: Any, resolved: Resolved | None
-    ) -> tuple[dict[str, Any] | None, RuntimeOptions]:
-        if not isinstance(raw, dict):
-            return None, RuntimeOptions()  # the skeleton check reported it
-        config = dict(raw)
-        runtime = RuntimeOptions()
-        at = (*base, "config")
-        before = len(self.findings)
-        if RUNTIME_KEY in config:
-            raw_runtime = config.pop(RUNTIME_KEY)
-            problems = runtime_findings(raw_runtime, (*at, RUNTIME_KEY))
-            self.findings.extend(problems)
-            if not problems:
-                runtime = RuntimeOptions(
-                    inbox_max=raw_runtime.get("inbox_max"), inbox_overflow=raw_runtime.get("inbox_overflow")
-                )
-        result = interpolate(config, paths=self.options.paths, environ=self.options.environ, base=at)
-        self.findings.extend(result.findings)
-        if resolved is None:
-            return result.value, runtime
-        for finding in config_findings(resolved.spec, result.value, at, builtin=resolved.builtin):
-            if finding.path in result.unresolved:
-                continue  # the missing variable is the problem; its placeholder text is not
-            if finding.path in result.references:
-                # The value came from ${...}: the environment may hold a secret (a camera URL
-                # with its password), so the message names the reference, never the value.
-                finding = _naming_reference(finding, config, result.value, len(at))
-                if finding.code == "schema.type":
-                    finding = _with_hint(finding, "a value built from ${...} is always a string")
-            self.findings.append(finding)
-        check = resolved.spec.check
-        if check is not None and len(self.findings) == before:
-            # The node's own static checks (a file path that is a directory...), on a valid config.
-            self.findings.extend(Finding(f.code, f.message, (*at, f.key)) for f in check(result.value))
-        return result.value, runtime
-
-
-def _with_hint(finding: Finding, hint: str) -> Finding:
-    return Finding(finding.code, finding.message, finding.path, finding.severity, hint, finding.anchor)
-
-
-def _naming_reference(finding: Finding, raw: Any, interpolated: Any, depth: int) -> Finding:
-    """``finding`` with the interpolated string it quotes replaced by the ``${...}`` text it came from."""
-    for key in finding.path[depth:]:
-        try:
-            raw, interpolated = raw[key], interpolated[key]
-        except (KeyError, IndexError, TypeError):
-            return finding
-    if not isinstance(raw, str) or not isinstance(interpolated, str):
-        return finding
-    if all(name in PATH_CLASSES for name in _REFERENCE_NAME.findall(raw)):
-        return finding  # only ${state}/${config}/${logs}: directories, and showing them helps
-    message = finding.message.replace(describe_value(interpolated), f"the string built from {raw!r}")
-    return Finding(finding.code, message, finding.path, finding.severity, finding.hint, finding.anchor)
-
-
 def _locate(finding: Finding, document: SourceDocument) -> Problem:
     position = document.position(finding.path, finding.anchor)
     line, column = position if position else (None, None)
+    # A message may quote a value of the graph (a URL with its password): mask it for every format.
     return Problem(
         code=finding.code,
-        message=finding.message,
+        message=redact(finding.message),
         path=format_path(finding.path),
         file=document.file,
         line=line,
         column=column,
         severity=finding.severity,
-        hint=finding.hint,
+        hint=redact(finding.hint) if finding.hint else None,
     )
 
 
@@ -341,6 +260,8 @@ def _order(problem: Problem) -> tuple[int, int]:
 
 __all__ = [
     "ALLOWLIST_ENV",
+    "MAX_EDGES",
+    "MAX_NODES",
     "ValidateOptions",
     "analyse",
     "load_graph",

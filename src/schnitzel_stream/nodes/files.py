@@ -8,6 +8,7 @@ written; ``fsync: true`` also forces it to the disk, trading speed for surviving
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,6 +21,8 @@ from schnitzel_stream.nodes._settings import with_defaults
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
 from schnitzel_stream.packet import Packet
 
+_COMPACT: dict[str, Any] = {"ensure_ascii": False, "separators": (",", ":"), "allow_nan": False}
+
 
 @dataclass(frozen=True, slots=True)
 class JsonlSinkSettings:
@@ -30,6 +33,8 @@ class JsonlSinkSettings:
     rotate_keep: int
     fsync: bool
     forward: bool
+    body: str
+    flush: bool
 
     @classmethod
     def from_mapping(cls, config: Mapping[str, Any]) -> JsonlSinkSettings:
@@ -40,6 +45,8 @@ class JsonlSinkSettings:
             rotate_keep=int(merged["rotate_keep"]),
             fsync=bool(merged["fsync"]),
             forward=bool(merged["forward"]),
+            body=str(merged["body"]),
+            flush=bool(merged["flush"]),
         )
 
 
@@ -66,7 +73,10 @@ class JsonlSink(Node):
 
     def process(self, packet: Packet) -> Iterable[Packet]:
         try:
-            line = (packet.to_json() + "\n").encode("utf-8")
+            text = (
+                packet.to_json() if self.settings.body == "packet" else json.dumps(packet.payload, **_COMPACT)
+            )
+            line = (text + "\n").encode("utf-8")
         except (TypeError, ValueError) as exc:
             raise NodeError(
                 Problem(
@@ -81,7 +91,8 @@ class JsonlSink(Node):
         if limit and self._size and self._size + len(line) > limit:
             out = self._rotate()
         out.write(line)
-        out.flush()
+        if self.settings.flush or self.settings.fsync:
+            out.flush()
         if self.settings.fsync:
             os.fsync(out.fileno())
         self._size += len(line)
@@ -170,6 +181,21 @@ _SCHEMA: dict[str, Any] = {
             "description": "Also pass each packet on, to use the sink as a node in the middle of a graph.",
             "default": False,
             "examples": [False, True],
+        },
+        "body": {
+            "enum": ["packet", "payload"],
+            "title": "Line body",
+            "description": "What each line holds: the whole packet, or only its payload (as the design's 'body').",
+            "default": "packet",
+            "examples": ["packet", "payload"],
+        },
+        "flush": {
+            "type": "boolean",
+            "title": "Flush every line",
+            "description": "Hand each line to the OS at once; false lets lines wait in the buffer until it fills "
+            "or the sink closes (the design's 'flush').",
+            "default": True,
+            "examples": [True, False],
         },
     },
 }

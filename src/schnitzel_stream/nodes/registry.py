@@ -3,7 +3,13 @@
 Built-in nodes have short names (``synthetic_camera``) and are also reachable as
 ``module:Class`` under ``schnitzel_stream.nodes.*``. Their specs are read from the node
 modules, which import heavy libraries only lazily, so resolving a plugin never imports
-cv2, numpy or requests.
+cv2, numpy or requests; and :data:`BUILTIN_INDEX` says which module holds which name, so
+resolving one plugin imports only its own module.
+
+The design this project comes from named some of the same nodes by other paths (its JSONL
+sink in ``nodes.file_sink``, its video sources in ``packs.vision.nodes``):
+:data:`DESIGN_PATHS` resolves those to our nodes, and :func:`resolve` says so in
+``Resolved.design_path`` so that ``validate`` can name the modern short name.
 
 Any other ``module:Class`` needs an allowlist entry: a graph file alone cannot make the
 process import arbitrary code. Third-party packages may also register short names in the
@@ -17,7 +23,9 @@ import functools
 import importlib
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,17 +33,41 @@ from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Role
 
 ENTRY_POINT_GROUP = "schnitzel_stream.nodes"
 BUILTIN_PACKAGE = "schnitzel_stream.nodes"
+#: Each built-in's short name and the module under ``schnitzel_stream.nodes`` whose ``SPECS``
+#: holds it, in the order the schema lists them. A test holds it to the modules' own SPECS.
+BUILTIN_INDEX: Mapping[str, str] = {
+    "static_source": "dev",
+    "identity": "dev",
+    "print_sink": "dev",
+    "synthetic_camera": "synthetic",
+    "motion_detector": "motion",
+    "jsonl_sink": "files",
+    "sqlite_queue_sink": "durable_sqlite",
+    "sqlite_queue_source": "durable_sqlite",
+    "sqlite_queue_ack": "durable_sqlite",
+    "http_sink": "http",
+    "rtsp_camera": "video",
+    "video_file": "video",
+    "mqtt_sink": "mqtt",
+}
 #: The node modules that hold built-in specs, in the order the schema lists them.
-BUILTIN_MODULES: tuple[str, ...] = (
-    "dev",
-    "synthetic",
-    "motion",
-    "files",
-    "durable_sqlite",
-    "http",
-    "video",
-    "mqtt",
+BUILTIN_MODULES: tuple[str, ...] = tuple(dict.fromkeys(BUILTIN_INDEX.values()))
+_VISION = "schnitzel_stream.packs.vision.nodes"
+#: Module prefixes where nodes live, ours (``nodes``) and the design's (``packs``).
+_NODE_PACKAGES = (f"{BUILTIN_PACKAGE}.", "schnitzel_stream.packs.")
+_NOT_OFFERED = (
+    "built-in nodes have short names (schnitzel-stream schema lists them); docs/migration.md lists "
+    "which nodes of the design this project comes from are offered, and under which name"
 )
+#: The design's import paths of nodes this project offers, to our short names
+#: (docs/migration.md lists them, and what is not offered).
+DESIGN_PATHS: Mapping[str, str] = {
+    "schnitzel_stream.nodes.file_sink:JsonlSink": "jsonl_sink",
+    f"{_VISION}:OpenCvRtspSource": "rtsp_camera",
+    f"{_VISION}.video:OpenCvRtspSource": "rtsp_camera",
+    f"{_VISION}:OpenCvVideoFileSource": "video_file",
+    f"{_VISION}.video:OpenCvVideoFileSource": "video_file",
+}
 
 _DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -53,31 +85,53 @@ class PluginError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Resolved:
-    """A plugin name resolved to a spec; ``builtin`` says whether we ship it."""
+    """A plugin name resolved to a spec; ``builtin`` says whether we ship it.
+
+    ``design_path`` is set when the name was one of :data:`DESIGN_PATHS`.
+    """
 
     spec: NodeSpec
     builtin: bool
+    design_path: bool = False
 
 
 @functools.cache
+def _module_specs(module_name: str) -> Mapping[str, NodeSpec]:
+    module = importlib.import_module(f"{BUILTIN_PACKAGE}.{module_name}")
+    return {spec.name: spec for spec in getattr(module, "SPECS", ())}
+
+
+def builtin_spec(name: str) -> NodeSpec | None:
+    """The spec of built-in ``name``, importing only the module that holds it; None if unknown."""
+    module_name = BUILTIN_INDEX.get(name)
+    return None if module_name is None else _module_specs(module_name).get(name)
+
+
 def builtin_specs() -> Mapping[str, NodeSpec]:
-    """Short name to spec for every built-in node."""
-    specs: dict[str, NodeSpec] = {}
-    for module_name in BUILTIN_MODULES:
-        module = importlib.import_module(f"{BUILTIN_PACKAGE}.{module_name}")
-        for spec in getattr(module, "SPECS", ()):
-            specs[spec.name] = spec
-    return specs
+    """Short name to spec for every built-in node (imports every node module)."""
+    return {name: spec for name in BUILTIN_INDEX if (spec := builtin_spec(name)) is not None}
 
 
-@functools.cache
-def _builtin_targets() -> Mapping[str, NodeSpec]:
-    targets: dict[str, NodeSpec] = {}
-    for spec in builtin_specs().values():
-        targets[spec.target] = spec
-        for alias in spec.aliases:
-            targets[alias] = spec
-    return targets
+def design_paths_of(name: str) -> tuple[str, ...]:
+    """The design's import paths that resolve to built-in ``name``."""
+    return tuple(path for path, target in DESIGN_PATHS.items() if target == name)
+
+
+def _builtin_target(target: str) -> NodeSpec | None:
+    """The built-in spec published as ``module:Class`` (or named so by its own ``aliases``)."""
+    module, _, _ = target.partition(":")
+    first = module.removeprefix(BUILTIN_PACKAGE + ".").partition(".")[0]
+    if not module.startswith(BUILTIN_PACKAGE + ".") or first not in BUILTIN_MODULES:
+        return None
+    for spec in _module_specs(first).values():
+        if target == spec.target or target in spec.aliases:
+            return spec
+    return None
+
+
+def _builtin_targets() -> list[str]:
+    """Every built-in ``module:Class`` name, for did-you-mean hints (imports every node module)."""
+    return [name for spec in builtin_specs().values() for name in (spec.target, *spec.aliases)]
 
 
 @functools.cache
@@ -125,9 +179,34 @@ def _reserved(module: str) -> str | None:
     return None
 
 
+#: Suggestions left in the current :func:`hint_budget`; None outside one (no limit).
+_HINTS_LEFT: ContextVar[list[int] | None] = ContextVar("hints_left", default=None)
+#: Longer names get no suggestion: comparing them costs more than any hint is worth.
+MAX_HINT_NAME = 100
+
+
+@contextmanager
+def hint_budget(limit: int) -> Iterator[None]:
+    """At most ``limit`` did-you-mean suggestions inside the block.
+
+    Each costs a string comparison per candidate (tens of milliseconds against 256 node ids),
+    so a hostile file with thousands of misspelt names would otherwise take minutes.
+    """
+    token = _HINTS_LEFT.set([limit])
+    try:
+        yield
+    finally:
+        _HINTS_LEFT.reset(token)
+
+
 def _closest(name: str, candidates: Iterable[str]) -> str | None:
     import difflib
 
+    left = _HINTS_LEFT.get()
+    if len(name) > MAX_HINT_NAME or (left is not None and left[0] <= 0):
+        return None
+    if left is not None:
+        left[0] -= 1
     found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return found[0] if found else None
 
@@ -150,9 +229,15 @@ def split_target(target: str) -> tuple[str, str]:
 
 def resolve(name: str, *, allowlist: Sequence[str] = (), import_external: bool = True) -> Resolved:
     """Resolve a plugin name. Raises :class:`PluginError` with a did-you-mean hint."""
-    specs = builtin_specs()
-    if name in specs:
-        return Resolved(specs[name], builtin=True)
+    spec = builtin_spec(name)
+    if spec is not None:
+        return Resolved(spec, builtin=True)
+    if "${" in name:
+        raise PluginError(
+            "plugin.malformed",
+            f"plugin {name!r} holds a ${{...}} reference; plugin names are never interpolated",
+            "write the plugin's name: the graph file states which code runs, the environment cannot swap it",
+        )
     if ":" not in name:
         if _IDENT.fullmatch(name):
             external = _entry_points().get(name)
@@ -161,17 +246,21 @@ def resolve(name: str, *, allowlist: Sequence[str] = (), import_external: bool =
         raise PluginError(
             "plugin.unknown",
             f"unknown plugin {name!r}",
-            did_you_mean(name, [*specs, *_entry_points()]),
+            did_you_mean(name, [*BUILTIN_INDEX, *_entry_points()]),
         )
     module, cls = split_target(name)
-    by_target = _builtin_targets()
-    if name in by_target:
-        return Resolved(by_target[name], builtin=True)
-    if module == BUILTIN_PACKAGE or module.startswith(BUILTIN_PACKAGE + "."):
+    spec = _builtin_target(name)
+    if spec is not None:
+        return Resolved(spec, builtin=True)
+    design = DESIGN_PATHS.get(name)
+    if design is not None and (spec := builtin_spec(design)) is not None:
+        return Resolved(spec, builtin=True, design_path=True)
+    if module.startswith(_NODE_PACKAGES):
+        # Where nodes live, here or in the design: a built-in misspelt, or a design node not offered.
         raise PluginError(
             "plugin.unknown",
-            f"{name!r} is not a built-in node",
-            did_you_mean(name, by_target),
+            f"{name!r} is not a node this project offers",
+            did_you_mean(name, [*_builtin_targets(), *DESIGN_PATHS]) or _NOT_OFFERED,
         )
     reserved = _reserved(module)
     if reserved is not None:

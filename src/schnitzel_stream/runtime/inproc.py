@@ -89,38 +89,6 @@ class RunResult:
         return 1 if self.reason == "failed" else 0
 
 
-def _receives_frames(graph: Graph) -> set[str]:
-    """Ids of nodes that can receive ``frame`` packets (through pass-through nodes too)."""
-    produces: dict[str, set[str]] = {}
-    order = _topological(graph)
-    for node_id in order:
-        decl = graph.node(node_id)
-        incoming: set[str] = set()
-        for up in graph.upstream(node_id):
-            incoming |= produces.get(up, set())
-        out = set(decl.spec.produces)
-        if "*" in out:
-            out = (out - {"*"}) | incoming
-        produces[node_id] = out
-    return {n for n in order if any("frame" in produces.get(up, set()) for up in graph.upstream(n))}
-
-
-def _topological(graph: Graph) -> list[str]:
-    indegree = {decl.id: 0 for decl in graph.nodes}
-    for edge in graph.edges:
-        indegree[edge.dst] += 1
-    ready = [decl.id for decl in graph.nodes if indegree[decl.id] == 0]
-    order: list[str] = []
-    while ready:
-        node_id = ready.pop(0)
-        order.append(node_id)
-        for dst in graph.downstream(node_id):
-            indegree[dst] -= 1
-            if indegree[dst] == 0:
-                ready.append(dst)
-    return order
-
-
 def _is_live(runner: _Runner) -> bool:
     """A source is live when its instance says so (``live``), else when its spec does."""
     live = getattr(runner.node, "live", None)
@@ -165,17 +133,16 @@ class Engine:
 
     def _build(self) -> None:
         graph = self.graph
-        frame_nodes = _receives_frames(graph)
         by_id: dict[str, _Runner] = {}
         built: list[_Runner] = []
         try:
-            for node_id in _topological(graph):
+            for node_id in graph.order:
                 decl = graph.node(node_id)
                 node = instantiate(decl)
                 inbox = None
                 if decl.kind != "source":
                     capacity = decl.runtime.inbox_max or (
-                        FRAME_INBOX_MAX if node_id in frame_nodes else DEFAULT_INBOX_MAX
+                        FRAME_INBOX_MAX if "frame" in graph.receives(node_id) else DEFAULT_INBOX_MAX
                     )
                     live_fed = any(_is_live(by_id[up]) for up in graph.upstream(node_id))
                     default_policy: Overflow = "drop_oldest" if live_fed else "block"

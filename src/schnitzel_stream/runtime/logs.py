@@ -10,13 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import logging.handlers
-import os
 import sys
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TextIO
 
+from schnitzel_stream.colour import use_colour
 from schnitzel_stream.redact import redact
 
 LogFormat = Literal["text", "json"]
@@ -66,15 +66,6 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             data["exc"] = "".join(traceback.format_exception(*record.exc_info)).strip()
         return redact(json.dumps(data, ensure_ascii=False))
-
-
-def use_colour(stream: TextIO, environ: dict[str, str] | None = None) -> bool:
-    """Colour only on a terminal, and never when ``NO_COLOR`` is set (no-color.org)."""
-    env = os.environ if environ is None else environ
-    if env.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
 
 
 def configure(
