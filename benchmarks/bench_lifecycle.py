@@ -86,10 +86,16 @@ def _service_command(root: Path) -> tuple[list[str], dict[str, str]]:
 
 
 def _ready(
-    argv: list[str], environ: dict[str, str], sock: socket.socket, log: Path
+    argv: list[str],
+    environ: dict[str, str],
+    sock: socket.socket,
+    log: Path,
+    started: list[subprocess.Popen[bytes]],
 ) -> subprocess.Popen[bytes]:
+    """Start the service command (appended to ``started``) and wait for its READY=1."""
     with log.open("ab") as out:
         process = subprocess.Popen(argv, env=environ, stdout=out, stderr=out, stdin=subprocess.DEVNULL)
+    started.append(process)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -111,18 +117,23 @@ def _upgrade_seconds(root: Path, install_dir: Path, work: Path) -> list[float]:
     sock.settimeout(0.2)
     environ = {**environ, "NOTIFY_SOCKET": address}
     samples = []
+    started_here: list[subprocess.Popen[bytes]] = []
     try:
         for _ in range(UPGRADES):
-            running = _ready([old, *argv[1:]], environ, sock, work / "old.log")
+            running = _ready([old, *argv[1:]], environ, sock, work / "old.log", started_here)
             started = time.perf_counter()
             running.send_signal(signal.SIGTERM)
             assert running.wait(timeout=30) == 0
-            upgraded = _ready([new, *argv[1:]], environ, sock, work / "new.log")
+            upgraded = _ready([new, *argv[1:]], environ, sock, work / "new.log", started_here)
             samples.append(time.perf_counter() - started)
             upgraded.send_signal(signal.SIGTERM)
             upgraded.wait(timeout=30)
     finally:
         sock.close()
+        for process in started_here:  # a failed sample leaves nothing running
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
     return samples
 
 

@@ -1,6 +1,7 @@
 """The deployment lifecycle under the OS's real service manager, end to end.
 
     python ops/ci/lifecycle.py [--box] [--python PATH] [--work DIR] [--cache DIR] [--keep] [--worktree]
+                               [--timeout S]
 
 For the OS it runs on (systemd on Linux, launchd on macOS, the SCM on Windows): render a root
 from a clone of this repository → bundle it → install it with no network → running and writing
@@ -18,17 +19,23 @@ bundles come from commits the driver makes in its clone: a version bump, and a r
 exits 3 at start (``validate`` still passes, so only the health gate can catch it).
 
 Exit status 0 when every step passed; each step prints what it checked and how long it took.
+A failed step, SIGTERM (a CI timeout) or ``--timeout`` unwinds the same way: diagnostics, the
+service uninstalled, the box powered off, the work directory removed, then a non-zero exit.
 """
 
 from __future__ import annotations
 
+import _thread
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -280,6 +287,22 @@ def _box(work: Path, enabled: bool) -> Iterator[SystemdBox | None]:
         yield box
 
 
+def _stop_on_signal(signum: int, frame: object) -> None:
+    """SIGTERM (a CI timeout) unwinds like a failure: the service is uninstalled, the box is
+    powered off and the work directory removed. A second SIGTERM does not cut that short."""
+    signal.signal(signum, signal.SIG_IGN)
+    raise SystemExit(f"lifecycle: stopped by signal {signum}; cleaning up")
+
+
+def _out_of_time(seconds: float) -> None:
+    """The driver's own bound (every OS): the main thread unwinds as on a failure."""
+    print(f"lifecycle: still running after {seconds:g} s; cleaning up", file=sys.stderr, flush=True)
+    if sys.platform == "win32":
+        _thread.interrupt_main()  # KeyboardInterrupt at the next bytecode
+    else:
+        os.kill(os.getpid(), signal.SIGTERM)  # a real signal also ends a blocking wait
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--box", action="store_true", help="Linux: run the device side in a systemd box")
@@ -294,11 +317,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--worktree", action="store_true", help="include the checkout's uncommitted changes (development)"
     )
+    parser.add_argument(
+        "--timeout", type=float, default=1200.0, metavar="S",
+        help="fail (after the cleanup) when the lifecycle takes longer than S seconds (default 1200)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     base = Path("/var/tmp") if sys.platform != "win32" else Path(tempfile.gettempdir())
     work = (args.work or Path(tempfile.mkdtemp(prefix="ss-lifecycle-", dir=base))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    signal.signal(signal.SIGTERM, _stop_on_signal)  # CI's timeout: clean up, then fail
+    deadline = threading.Timer(args.timeout, _out_of_time, (args.timeout,))
+    deadline.daemon = True
+    deadline.start()
     try:
         src, commits = prepare_sources(work, args.worktree)
         with _box(work, args.box) as box:
@@ -306,10 +337,12 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 lifecycle(device, src, commits, work, args.cache or work / "cache")
             except BaseException:
-                print(device.diagnostics(), file=sys.stderr)
-                device.cleanup()
+                with contextlib.suppress(OSError):  # a closed pipe must not skip the cleanup
+                    print(device.diagnostics(), file=sys.stderr, flush=True)
+                device.cleanup()  # the service and its files; the box's exit powers it off
                 raise
     finally:
+        deadline.cancel()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
     print(f"lifecycle passed under {device.manager_name} in {time.monotonic() - started:.0f} s", flush=True)

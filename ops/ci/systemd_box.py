@@ -51,6 +51,15 @@ def run_command(
     return done
 
 
+def _alive(pid: int) -> bool:
+    """Running: not gone and not a zombie waiting for its reaper."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
 class BoxError(RuntimeError):
     """The box could not start, or a command in it failed."""
 
@@ -77,19 +86,21 @@ class SystemdBox:
             (self.box_dir / name).mkdir(parents=True, exist_ok=True)
         options = f"lowerdir=/,upperdir={self.box_dir / 'upper'},workdir={self.box_dir / 'work'}"
         subprocess.run(["mount", "-t", "overlay", "overlay", "-o", options, str(self.root)], check=True)
-        console = (self.box_dir / "console.log").open("wb")
         command = [
             "systemd-nspawn", "-q", "-D", str(self.root), "--boot", "--register=no", "--keep-unit",
             "--private-network", "-M", f"ssbox{os.getpid()}",
             *(f"--bind={path}" for path in self.binds),
         ]  # fmt: skip
-        self._nspawn = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=console,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with (self.box_dir / "console.log").open("wb") as console:
+            self._nspawn = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=console,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        # On disk too: a run killed before its stop() leaves the box to the next one's start().
+        self._pid_file.write_text(f"{self._nspawn.pid}\n", encoding="ascii")
         deadline = time.monotonic() + self.boot_timeout
         while time.monotonic() < deadline:
             if self._nspawn.poll() is not None:
@@ -127,8 +138,13 @@ class SystemdBox:
         argv = ["nsenter", "-t", str(self._init_pid), "-a", "--", *command]
         return run_command(argv, command, check=check, timeout=timeout, env=env, input=input)
 
+    @property
+    def _pid_file(self) -> Path:
+        return self.box_dir / "nspawn.pid"
+
     def stop(self) -> None:
-        """Power the box off and remove the overlay (idempotent)."""
+        """Power the box off and remove the overlay (idempotent; also a box that a killed run
+        left behind in ``box_dir``). Raises :class:`BoxError` when the overlay stays mounted."""
         if self._nspawn is not None and self._nspawn.poll() is None:
             self._nspawn.send_signal(signal.SIGTERM)  # nspawn asks the box's systemd to power off
             try:
@@ -136,14 +152,41 @@ class SystemdBox:
             except subprocess.TimeoutExpired:
                 self._nspawn.kill()
                 self._nspawn.wait(timeout=10)
+        elif self._nspawn is None:
+            self._stop_leftover()
         self._nspawn = None
         self._init_pid = None
         if subprocess.run(["mountpoint", "-q", str(self.root)], check=False).returncode == 0:
             subprocess.run(["umount", str(self.root)], check=False)
+            if subprocess.run(["mountpoint", "-q", str(self.root)], check=False).returncode == 0:
+                raise BoxError(f"{self.root} is still mounted; the box's files stay in {self.box_dir}")
         shutil.rmtree(self.box_dir, ignore_errors=True)
 
+    def _stop_leftover(self) -> None:
+        """The systemd-nspawn of an earlier run in this ``box_dir``, if it still runs."""
+        try:
+            pid = int(self._pid_file.read_text(encoding="ascii").strip())
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ValueError):
+            return
+        if not command or Path(os.fsdecode(command[0])).name != "systemd-nspawn":
+            return  # the pid was reused: not ours
+        if f"-D\0{self.root}".encode() not in b"\0".join(command):
+            return
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 30
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+            time.sleep(1)
+
     def __enter__(self) -> Self:
-        self.start()
+        try:
+            self.start()
+        except BaseException:  # __exit__ does not run when __enter__ fails: stop here
+            self.stop()
+            raise
         return self
 
     def __exit__(

@@ -108,3 +108,36 @@ def test_a_root_rendered_from_uncommitted_template_changes_is_refused(clone: Pat
     assert "cannot find template commit" in done.stderr
     assert "uncommitted template changes" in done.stderr
     assert not (root / "wheels").exists()
+
+
+def test_a_root_pinned_to_a_release_tag_gets_that_release(clone: Path, tmp_path: Path) -> None:
+    """Fleets pin ``copier copy --vcs-ref vX.Y.Z``: the root records the tag, the bundle's wheel
+    is built from the tagged commit (not a later HEAD), and validate prints both versions."""
+    pinned = clone_repository(tmp_path / "pinned", clone)
+    text = (pinned / "pyproject.toml").read_text(encoding="utf-8")
+    version = text.split('\nversion = "', 1)[1].split('"', 1)[0]
+    tag = f"v{version}"  # what the release workflow tags: the version in pyproject.toml
+    _git("tag", tag, cwd=pinned)
+    tagged = _git("rev-parse", "HEAD", cwd=pinned)
+    readme = pinned / "README.md"
+    readme.write_text(readme.read_text(encoding="utf-8") + "\nafter the release\n", encoding="utf-8")
+    _git("commit", "--quiet", "-am", "after the release", cwd=pinned)
+    with serving(tmp_path / "index") as index:
+        index.publish(PURE)
+        root = tmp_path / "root"
+        run_copy(str(pinned), root, data={"target_os": "linux"}, defaults=True, quiet=True, vcs_ref=tag)
+        (root / "requirements.lock.txt").write_text(index.lock_line("pure==2.0", PURE), encoding="utf-8")
+        answers = yaml.safe_load((root / ".copier-answers.yml").read_text(encoding="utf-8"))
+        assert answers["_commit"] == tag
+        done = _bundle(root, "--index-url", index.url, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+    manifest = json.loads((root / "wheels" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["commit"] == tagged != _git("rev-parse", "HEAD", cwd=pinned)
+    assert manifest["project"]["version"] == version
+    check = subprocess.run(
+        [sys.executable, "-m", "schnitzel_stream", "validate", "--deployment", str(root), "--no-path-checks"],
+        capture_output=True, text=True, timeout=300, check=False, env={**os.environ, "NO_COLOR": "1"},
+    )  # fmt: skip
+    first = check.stdout.splitlines()[0]
+    assert first.startswith(f"template {tag}; bundle schnitzel-stream {version} ("), check.stdout
+    assert "deploy.bundle" not in check.stdout, check.stdout  # no stale or mismatched bundle
