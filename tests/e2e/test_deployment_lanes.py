@@ -27,6 +27,7 @@ from schnitzel_stream.deploy.bundle import default_cache_dir
 from schnitzel_stream.deploy.envfile import read_env_file
 from schnitzel_stream.deploy.service_files import parse_unit, split_command
 from tests.support.clone import clone_repository, service_python
+from tests.support.pkg_index import serving
 from tests.support.proc import CliProcess
 from tests.template._support import REPO_ROOT, answers
 
@@ -230,3 +231,38 @@ def test_source_lane(installed: Installed, tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert len((state / "events" / "events.jsonl").read_text(encoding="utf-8").splitlines()) >= 3
+
+
+def test_without_a_bundle_a_package_named_explicitly_installs(installed: Installed, tmp_path: Path) -> None:
+    """The refusal's second way (install.sh without wheels/): SCHNITZEL_STREAM_PACKAGE names the
+    project wheel, and the locked dependencies come from an index the operator names (here a
+    real one on loopback, serving the bundle's files; never PyPI by default). Last in the
+    module: it switches the shared install to a new version."""
+    root = tmp_path / "root"
+    shutil.copytree(installed.root, root, ignore=shutil.ignore_patterns("wheels"))
+    wheels = installed.root / "wheels"
+    project = json.loads((wheels / "manifest.json").read_text(encoding="utf-8"))["project"]["file"]
+    before = (installed.install_dir / "venv").readlink()
+    with serving(tmp_path / "index") as index:
+        for wheel in wheels.glob("*.whl"):
+            if wheel.name != project:
+                index.publish(wheel.name, wheel.read_bytes())
+        done = subprocess.run(
+            ["sh", str(root / "install.sh"), "--no-service"],
+            capture_output=True, text=True, timeout=600, check=False,
+            env={
+                **_clean_env(), "PYTHON": service_python(), "UV_PYTHON_DOWNLOADS": "never",
+                "SCHNITZEL_STREAM_PACKAGE": str(wheels / project),
+                "UV_INDEX_URL": index.url, "PIP_INDEX_URL": index.url,
+            },
+        )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "from the package" in done.stdout + done.stderr
+    assert any(request.endswith(".whl") for request in index.requests), index.requests
+    current = (installed.install_dir / "venv").readlink()
+    assert current != before and current.name.startswith("custom-")
+    check = subprocess.run(
+        [str(installed.python), "-I", "-m", "schnitzel_stream", "--version"],
+        capture_output=True, text=True, timeout=60, check=False, env=_clean_env(),
+    )  # fmt: skip
+    assert check.returncode == 0 and project.split("-")[1] in check.stdout, check.stdout + check.stderr
