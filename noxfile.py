@@ -107,6 +107,16 @@ def e2e(session: nox.Session) -> None:
 
 
 @nox.session
+def graph_tests(session: nox.Session) -> None:
+    """The reference graphs' own graph tests (ops/graphs/tests): `schnitzel-stream test ops/graphs`.
+
+    Options after `--` go to the command, as CI does: `nox -s graph_tests -- --format github`.
+    """
+    _sync(session)
+    session.run("schnitzel-stream", "test", "ops/graphs", *session.posargs)
+
+
+@nox.session
 def integration(session: nox.Session) -> None:
     """Real RTSP (GStreamer) and MQTT (mosquitto) servers, plus HTTP and SQLite. Linux only."""
     _pytest(session, ["tests/integration"])

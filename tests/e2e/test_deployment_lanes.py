@@ -46,6 +46,8 @@ class Installed:
     python: Path
     argv: list[str]
     environ: dict[str, str]
+    template: Path
+    output: str
 
 
 def _clean_env() -> dict[str, str]:
@@ -54,6 +56,24 @@ def _clean_env() -> dict[str, str]:
         for key, value in os.environ.items()
         if key not in _SCRUB and not key.startswith("SCHNITZEL_")
     }
+
+
+def _offline() -> list[str]:
+    """``unshare -n`` as root: no network at all; elsewhere the bundle's ``--no-index`` alone."""
+    root = hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("unshare")
+    return ["unshare", "-n"] if root else []
+
+
+def _install(root: Path) -> subprocess.CompletedProcess[str]:
+    """The root's own ``install.sh --no-service`` from its bundle, with no network."""
+    return subprocess.run(
+        [*_offline(), "sh", str(root / "install.sh"), "--no-service"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**_clean_env(), "PYTHON": service_python(), "UV_PYTHON_DOWNLOADS": "never"},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -78,17 +98,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
         env={**os.environ, "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"},
     )  # fmt: skip
     assert bundled.returncode == 0, bundled.stdout + bundled.stderr
-    offline = (
-        ["unshare", "-n"] if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("unshare") else []
-    )
-    result = subprocess.run(
-        [*offline, "sh", str(root / "install.sh"), "--no-service"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**_clean_env(), "PYTHON": python, "UV_PYTHON_DOWNLOADS": "never"},
-    )
+    result = _install(root)
     assert result.returncode == 0, result.stdout + result.stderr
     unit = parse_unit((root / UNIT).read_text(encoding="utf-8"), UNIT)
     start = unit.last("Service", "ExecStart")
@@ -98,7 +108,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     assert argv is not None
     # What systemd does: Environment= first, then EnvironmentFile= on top.
     environ = {**unit.environment(), **read_env_file(env_file.value).as_dict()}
-    yield Installed(root, install_dir, install_dir / "venv" / "bin" / "python", argv, environ)
+    python = install_dir / "venv" / "bin" / "python"
+    yield Installed(root, install_dir, python, argv, environ, template, result.stdout + result.stderr)
     shutil.rmtree(base, ignore_errors=True)
 
 
@@ -231,6 +242,30 @@ def test_source_lane(installed: Installed, tmp_path: Path) -> None:
     )
     assert run.returncode == 0, run.stderr
     assert len((state / "events" / "events.jsonl").read_text(encoding="utf-8").splitlines()) >= 3
+
+
+def test_install_ran_the_roots_smoke_test_with_the_new_environment(installed: Installed) -> None:
+    assert "PASS   motion events come through" in installed.output
+    assert "1 test file, 1 case: 1 passed, 0 failed, 0 errors" in installed.output
+
+
+def test_a_root_whose_smoke_test_fails_is_not_installed(installed: Installed, tmp_path: Path) -> None:
+    """The graph still validates, but its detector sees nothing: install.sh stops before the switch."""
+    install_dir = tmp_path / "opt" / "edge-2"
+    data = answers("linux", "portable", "synthetic_demo", install_dir=str(install_dir))
+    root = tmp_path / "root"
+    run_copy(str(installed.template), root, data=data, defaults=True, quiet=True, vcs_ref="HEAD")
+    shutil.copytree(installed.root / "wheels", root / "wheels")  # the same commit's bundle
+    graph = root / "config" / "graph.yaml"
+    graph.write_text(
+        graph.read_text(encoding="utf-8").replace("min_area: 100", "min_area: 100000000"), encoding="utf-8"
+    )
+    result = _install(root)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "FAIL   motion events come through" in output
+    assert "expected at least 1 packets at 'events'; saw 0" in output
+    assert not (install_dir / "venv").exists()  # never switched in
 
 
 def test_without_a_bundle_a_package_named_explicitly_installs(installed: Installed, tmp_path: Path) -> None:

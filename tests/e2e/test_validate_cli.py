@@ -13,10 +13,8 @@ as real subprocesses, and the whole directory once more in one subprocess with J
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,64 +23,21 @@ from jsonschema import Draft202012Validator
 from schnitzel_stream.cli.__main__ import main
 from schnitzel_stream.graph.report import REPORT_SCHEMA
 from schnitzel_stream.graph.schema import PUBLISHED_SCHEMAS
+from tests.support.corpus import SCRUB as _SCRUB
+from tests.support.corpus import cli, expectations, reported
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CORPUS = HERE / "invalid_graphs"
 VALID = sorted([*(HERE / "valid_graphs").glob("*.yaml"), *(REPO / "ops" / "graphs").glob("*.yaml")])
 REFERENCE = REPO / "ops" / "graphs" / "synthetic_camera.yaml"
-#: Variables that would change what the corpus reports, removed from every child's environment.
-_SCRUB = ("SCHNITZEL_STREAM_PLUGIN_ALLOWLIST", "NO_COLOR", "FORCE_COLOR")
-
-
-def cli(*args: str, env: dict[str, str] | None = None, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m schnitzel_stream ARGS`` with pipes (so never a terminal)."""
-    base = {key: value for key, value in os.environ.items() if key not in _SCRUB}
-    return subprocess.run(
-        [sys.executable, "-m", "schnitzel_stream", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**base, **(env or {})},
-        cwd=cwd,
-        check=False,
-    )
-
-
-@dataclass(frozen=True)
-class Expect:
-    code: str
-    path: str
-    line: int
-
-
-def _expectations(path: Path) -> list[Expect]:
-    header = path.read_bytes().decode("utf-8", "replace").splitlines()
-    found = []
-    for line in header:
-        if line.startswith("# expect: "):
-            fields = dict(item.split("=", 1) for item in line[len("# expect: ") :].split())
-            found.append(Expect(fields["code"], fields["path"], int(fields["line"])))
-    return found
-
-
-def _matches(output: str, path: Path, expect: Expect) -> bool:
-    location = f"{path}:{expect.line}:"
-    for line in output.splitlines():
-        if not line.startswith(location) or f"[{expect.code}]" not in line:
-            continue
-        if expect.path == "-" or f": {expect.path}: " in line:
-            return True
-    return False
-
-
 CORPUS_FILES = sorted(CORPUS.glob("*.yaml"))
 
 
 def test_the_corpus_is_large_and_every_file_says_what_to_expect() -> None:
     assert len(CORPUS_FILES) >= 40
     for path in CORPUS_FILES:
-        assert _expectations(path), f"{path.name} has no '# expect:' header"
+        assert expectations(path), f"{path.name} has no '# expect:' header"
 
 
 @pytest.mark.parametrize("graph", [pytest.param(p, id=p.stem) for p in CORPUS_FILES])
@@ -96,8 +51,8 @@ def test_invalid_graph(
     assert code == 1
     assert "Traceback" not in out + err
     assert "internal.error" not in out
-    for expect in _expectations(graph):
-        assert _matches(out, graph, expect), f"expected {expect} in:\n{out}"
+    for expect in expectations(graph):
+        assert reported(out, expect), f"expected {expect} in:\n{out}"
 
 
 SUBPROCESS_SAMPLES = [
@@ -117,8 +72,8 @@ def test_invalid_graph_as_a_real_subprocess(name: str) -> None:
     result = cli("validate", str(graph))
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stdout + result.stderr
-    for expect in _expectations(graph):
-        assert _matches(result.stdout, graph, expect), result.stdout
+    for expect in expectations(graph):
+        assert reported(result.stdout, expect), result.stdout
 
 
 def test_whole_corpus_as_json_in_one_call() -> None:
@@ -131,7 +86,7 @@ def test_whole_corpus_as_json_in_one_call() -> None:
     assert all(not f["valid"] for f in report["files"])
     for entry in report["files"]:
         codes = {p["code"] for p in entry["problems"]}
-        wanted = {e.code for e in _expectations(Path(entry["path"]))}
+        wanted = {e.code for e in expectations(Path(entry["path"]))}
         assert wanted <= codes, entry
 
 

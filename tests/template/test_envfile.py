@@ -130,3 +130,28 @@ def test_env_file_option_reaches_the_graph(tmp_path: Path) -> None:
     refused = cli("--env-file", str(broken), "--graph", str(graph))
     assert refused.returncode == 78  # a service must not restart-loop on a broken env file
     assert f"{broken}:1" in refused.stderr
+
+
+def test_unicode_line_separators_stay_in_the_value(tmp_path: Path) -> None:
+    """U+0085, U+2028, VT and FF end a line for str.splitlines(), not for systemd or sh: a value
+    holding them stays one value, and nothing after them becomes a second assignment."""
+    env = tmp_path / "odd.env"
+    values = {"A": "x\x85B=1", "C": "y\u2028D=2", "E": "z\x0bF=3\x0cG=4"}
+    env.write_text("".join(f"{k}={quote_value(v)}\n" for k, v in values.items()), encoding="utf-8")
+    assert read_env_file(env).as_dict() == values
+    dump = "import json, os, sys; print(json.dumps({k: os.environ.get(k) for k in sys.argv[1:]}))"
+    script = f'set -a; . "{env}"; set +a; exec "{sys.executable}" -c "$0" "$@"'
+    result = subprocess.run(
+        ["sh", "-c", script, dump, *values, "B", "D", "F", "G"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    )
+    assert json.loads(result.stdout) == {**values, "B": None, "D": None, "F": None, "G": None}
+
+
+def test_crlf_and_cr_end_lines_as_systemd_does() -> None:
+    parsed = parse_env_text("A=1\r\nB=2\rC=3\n", "env")
+    assert parsed.as_dict() == {"A": "1", "B": "2", "C": "3"}
+    assert parsed.line_of("C") == 3

@@ -44,6 +44,7 @@ def test_renders_and_validates(
         "requirements.lock.txt",
         "config/graph.yaml",
         "config/schnitzel-stream.env",
+        "tests/smoke.test.yaml",
         SERVICE_FILE[os_name],
         *SCRIPTS[os_name],
     }

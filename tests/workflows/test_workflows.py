@@ -207,6 +207,7 @@ def test_the_tests_matrix_covers_three_oses_and_the_oldest_and_newest_python() -
     ("workflow", "job", "session"),
     [
         pytest.param("ci.yml", "tests", "e2e", id="ci-tests-e2e"),
+        pytest.param("ci.yml", "tests", "graph_tests", id="ci-tests-graph-tests"),
         pytest.param("ci.yml", "template", "template", id="ci-template"),
         pytest.param("ci.yml", "wheel", "wheel", id="ci-wheel"),
         pytest.param("ci.yml", "lifecycle", "lifecycle", id="ci-lifecycle"),

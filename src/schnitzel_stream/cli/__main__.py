@@ -26,6 +26,7 @@ from schnitzel_stream.cli import (
     _run,
     _schema,
     _service,
+    _test,
     _validate,
 )
 from schnitzel_stream.cli._exit import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
@@ -39,7 +40,7 @@ from schnitzel_stream.errors import (
 
 Handler = Callable[[argparse.Namespace], int]
 
-_SUBCOMMANDS = (_validate, _run, _schema, _paths, _queue, _doctor, _bundle, _service)
+_SUBCOMMANDS = (_validate, _test, _run, _schema, _paths, _queue, _doctor, _bundle, _service)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,10 +1,13 @@
-"""Options shared by several subcommands: path classes and logging."""
+"""Options shared by several subcommands: path classes, logging, and report files."""
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
+from typing import TextIO
 
+from schnitzel_stream.errors import UsageError
 from schnitzel_stream.paths import SCOPES, PathSet, resolve_paths
 
 
@@ -67,3 +70,12 @@ def paths_from_args(args: argparse.Namespace) -> PathSet:
             "logs": opt(args, "logs_dir"),
         },
     )
+
+
+def write_output(path: str, write: Callable[[TextIO], None]) -> None:
+    """Write a report to the file ``--output`` named; one that cannot be written is a usage error."""
+    try:
+        with open(path, "w", encoding="utf-8", newline="\n") as stream:  # noqa: PTH123  # a TextIO for the renderer
+            write(stream)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {path}: {exc.strerror}", code="usage.output") from None

@@ -31,8 +31,15 @@ def add_env_file_option(parser: argparse.ArgumentParser) -> None:
 def apply_env_file(args: argparse.Namespace) -> None:
     """Load ``--env-file`` when given. Raises :class:`ConfigError` with every problem in the file."""
     path: str | None = getattr(args, "env_file", None)
-    if not path:
-        return
+    if path:
+        os.environ.update(read_env_file_masked(path))
+
+
+def read_env_file_masked(path: str) -> dict[str, str]:
+    """The env file's values, with their secrets registered for masking before anything logs.
+
+    Raises :class:`ConfigError` with every problem in the file.
+    """
     from schnitzel_stream.deploy.envfile import read_env_file
 
     parsed = read_env_file(path)
@@ -45,4 +52,4 @@ def apply_env_file(args: argparse.Namespace) -> None:
             # "Bearer <token>": the token alone may also show up in a library's message.
             redact.register_secret(value.rpartition(" ")[2])
         redact.register_url_secrets(value)
-    os.environ.update(values)
+    return values

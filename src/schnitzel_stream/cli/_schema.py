@@ -13,18 +13,19 @@ from typing import Any
 
 from schnitzel_stream.errors import UsageError
 
-#: Kept here as well as in graph/schema.py so that ``--help`` does not import the graph layer.
-_NAMES = ("graph", "event", "validate-report")
+#: Kept here as well as in graph/schema.py and graphtest/ so that ``--help`` imports neither.
+_NAMES = ("graph", "event", "validate-report", "graph-test", "test-report")
 
 
 def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "schema",
-        help="print the graph JSON Schema (or the event / validate-report schema)",
+        help="print the graph JSON Schema (or the event, graph-test or report schemas)",
         description=(
             "Print a published JSON Schema (draft 2020-12): 'graph' (the graph document, with the "
-            "config schema of every built-in node), 'event' (a motion event's payload) or "
-            "'validate-report' (the output of 'validate --format json')."
+            "config schema of every built-in node), 'event' (a motion event's payload), "
+            "'validate-report' (the output of 'validate --format json'), 'graph-test' (a "
+            "*.test.yaml file) or 'test-report' (the output of 'test --format json')."
         ),
     )
     parser.add_argument("--name", choices=_NAMES, default="graph", help="which schema (default: graph)")
@@ -35,9 +36,15 @@ def register(subparsers: Any) -> None:
 
 
 def schema_command(args: argparse.Namespace) -> int:
-    from schnitzel_stream.graph.schema import published_schema, schema_text
+    from schnitzel_stream.graph.schema import PUBLISHED_SCHEMAS, published_schema, schema_text
 
-    text = schema_text(published_schema(args.name))
+    if args.name in PUBLISHED_SCHEMAS:
+        schema = published_schema(args.name)
+    else:
+        from schnitzel_stream import graphtest
+
+        schema = graphtest.published_schema(args.name)
+    text = schema_text(schema)
     if args.output is None:
         sys.stdout.write(text)
         return 0

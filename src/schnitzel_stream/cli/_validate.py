@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream.cli import _common, _env_file, _validate_deployment
-from schnitzel_stream.errors import UsageError
 
 if TYPE_CHECKING:
     from schnitzel_stream.graph.report import Format, Report
@@ -37,7 +36,7 @@ def register(subparsers: Any) -> None:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="graph files, or directories to search for *.yaml and *.yml (recursively)",
+        help="graph files, or directories to search for *.yaml and *.yml (recursively; *.test.yaml graph tests are left out)",
     )
     parser.add_argument(
         "--graph",
@@ -106,11 +105,5 @@ def _write(report: Report, fmt: str, output: str | None) -> None:
     if output is None:
         render(report, chosen, sys.stdout)
         return
-    try:
-        with open(output, "w", encoding="utf-8", newline="\n") as stream:  # noqa: PTH123  # a TextIO for render
-            render(report, chosen, stream)
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write the report to {output}: {exc.strerror}", code="usage.output"
-        ) from None
+    _common.write_output(output, lambda stream: render(report, chosen, stream))
     sys.stderr.write(report.summary() + "\n")

@@ -93,8 +93,8 @@ def parse_env_text(text: str, file: str) -> EnvFile:
     """Parse env file text that came from ``file`` (named in problems)."""
     entries: list[EnvEntry] = []
     problems: list[Problem] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip(" \t\r")
+    for number, raw in enumerate(_LINE_BREAK.split(text), start=1):
+        line = raw.strip(" \t")
         if not line or line[0] in "#;":
             continue
         name, sep, rest = line.partition("=")
@@ -125,6 +125,10 @@ def parse_env_text(text: str, file: str) -> EnvFile:
         entries.append(EnvEntry(name, value, number))
     return EnvFile(file, tuple(entries), tuple(problems))
 
+
+#: systemd ends an env file line at LF or CR (and sh at LF); str.splitlines() would also end
+#: it at U+0085, U+2028, VT, FF and others, which both keep inside a value.
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 _QUOTE_HINT = "quote the value like a shell single-quoted string: 'value' (write ' as '\"'\"')"
 

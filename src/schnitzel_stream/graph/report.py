@@ -152,23 +152,26 @@ REPORT_SCHEMA: dict[str, Any] = {
 
 def report_to_json(report: Report) -> dict[str, Any]:
     """The report as the plain data :data:`REPORT_SCHEMA` describes."""
-    files = []
-    for file in report.files:
-        problems = []
-        for problem in file.problems:
-            item: dict[str, Any] = {
-                "severity": problem.severity,
-                "code": problem.code,
-                "message": problem.message,
-                "path": problem.path,
-                "line": problem.line,
-                "column": problem.column,
-            }
-            if problem.hint:
-                item["hint"] = problem.hint
-            problems.append(item)
-        files.append({"path": file.path, "valid": file.valid, "problems": problems})
+    files = [
+        {"path": file.path, "valid": file.valid, "problems": [problem_to_json(p) for p in file.problems]}
+        for file in report.files
+    ]
     return {"valid": report.valid, "files": files}
+
+
+def problem_to_json(problem: Problem) -> dict[str, Any]:
+    """One problem as ``$defs/problem`` of :data:`REPORT_SCHEMA` describes it."""
+    item: dict[str, Any] = {
+        "severity": problem.severity,
+        "code": problem.code,
+        "message": problem.message,
+        "path": problem.path,
+        "line": problem.line,
+        "column": problem.column,
+    }
+    if problem.hint:
+        item["hint"] = problem.hint
+    return item
 
 
 def render_json(report: Report, stream: TextIO, environ: Mapping[str, str] | None = None) -> None:

@@ -16,7 +16,7 @@ into a URL in the graph does not end up in a CI log. ::
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, TextIO
 
 from schnitzel_stream.colour import use_colour
@@ -36,7 +36,8 @@ _INVISIBLE = re.compile(
 )
 
 
-def _problem_lines(problem: Problem, file: FileReport, lines: list[str] | None) -> Iterator[list[Segment]]:
+def problem_lines(problem: Problem, file: FileReport, lines: list[str] | None) -> Iterator[list[Segment]]:
+    """The problem's line, then the source line it points at (from ``lines``) with a caret."""
     parts = [problem.file or file.path]
     if problem.line is not None:
         parts.append(str(problem.line))
@@ -113,26 +114,34 @@ def _report_lines(report: Report) -> Iterator[list[Segment]]:
     for file in report.files:
         lines = file.source.split("\n") if file.source is not None else None
         for problem in file.problems:
-            yield from _problem_lines(problem, file, lines)
+            yield from problem_lines(problem, file, lines)
         if file.valid:
             note = f" ({file.warnings} warning{'s' if file.warnings != 1 else ''})" if file.warnings else ""
             yield [(f"{file.path}: ", "bold"), ("valid", "bold green"), (note, "yellow")]
     yield [(report.summary(), "bold green" if report.valid else "bold red")]
 
 
-def render_plain(report: Report, stream: TextIO) -> None:
-    """The report without colour or escape sequences."""
-    stream.writelines("".join(text for text, _ in segments) + "\n" for segments in _report_lines(report))
-
-
-def render_rich(report: Report, stream: TextIO) -> None:
-    """The report in colour for a terminal."""
+def write_lines(lines: Iterable[list[Segment]], stream: TextIO, *, colour: bool) -> None:
+    """Styled lines to ``stream``: through rich in colour, or as plain text without escapes."""
+    if not colour:
+        stream.writelines("".join(text for text, _ in segments) + "\n" for segments in lines)
+        return
     from rich.console import Console
     from rich.text import Text
 
     console = Console(file=stream, force_terminal=True, highlight=False, soft_wrap=True)
-    for segments in _report_lines(report):
+    for segments in lines:
         console.print(Text.assemble(*[(text, style) if style else text for text, style in segments]))
+
+
+def render_plain(report: Report, stream: TextIO) -> None:
+    """The report without colour or escape sequences."""
+    write_lines(_report_lines(report), stream, colour=False)
+
+
+def render_rich(report: Report, stream: TextIO) -> None:
+    """The report in colour for a terminal."""
+    write_lines(_report_lines(report), stream, colour=True)
 
 
 def render_text(report: Report, stream: TextIO, environ: Mapping[str, str] | None = None) -> None:
@@ -143,4 +152,4 @@ def render_text(report: Report, stream: TextIO, environ: Mapping[str, str] | Non
         render_plain(report, stream)
 
 
-__all__ = ["render_plain", "render_rich", "render_text"]
+__all__ = ["problem_lines", "render_plain", "render_rich", "render_text", "write_lines"]

@@ -39,6 +39,8 @@ MAX_NODES = 256
 MAX_EDGES = 4096
 #: Did-you-mean suggestions per file; past them a problem is still reported, without one.
 HINTS_PER_FILE = 16
+#: Graph tests (``schnitzel-stream test``) sit next to graphs; a directory walk leaves them out.
+GRAPH_TEST_SUFFIXES = (".test.yaml", ".test.yml")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +77,8 @@ class ValidateOptions:
 
 
 def validate_files(paths: Sequence[str], options: ValidateOptions) -> Report:
-    """Check every file; directories are walked for ``*.yaml``/``*.yml`` (sorted, hidden dirs skipped)."""
+    """Check every file; directories are walked for ``*.yaml``/``*.yml`` (sorted, hidden dirs and
+    ``*.test.yaml`` graph tests skipped)."""
     reports: list[FileReport] = []
     seen: set[str] = set()
     for raw in paths:
@@ -96,7 +99,9 @@ def _expand(raw: str, reports: list[FileReport]) -> Iterator[str]:
     for directory, subdirs, names in os.walk(raw):
         subdirs[:] = sorted(name for name in subdirs if not name.startswith("."))
         found.extend(
-            str(Path(directory, name)) for name in sorted(names) if name.lower().endswith(GRAPH_SUFFIXES)
+            str(Path(directory, name))
+            for name in sorted(names)
+            if name.lower().endswith(GRAPH_SUFFIXES) and not name.lower().endswith(GRAPH_TEST_SUFFIXES)
         )
     found.sort(key=lambda path: Path(path).parts)  # files and subdirectories interleave by name
     if not found:
@@ -163,7 +168,7 @@ def analyse(document: SourceDocument, options: ValidateOptions) -> tuple[Graph |
     findings.extend(skeleton_findings(data))
     oversized = _size_findings(data)
     if oversized:  # checking each node of such a graph would only bury this under more
-        problems = [_locate(finding, document) for finding in [*findings, *oversized]]
+        problems = [locate(finding, document) for finding in [*findings, *oversized]]
         return None, sorted(problems, key=_order)
     analysis = NodeAnalysis(options, _allowlist(options, data), findings)
     raw_nodes = data.get("nodes")
@@ -182,7 +187,7 @@ def analyse(document: SourceDocument, options: ValidateOptions) -> tuple[Graph |
     )
     topology, flow = checked_graph(analysis.refs, edges, complete=complete)
     findings.extend(topology)
-    problems = sorted((_locate(finding, document) for finding in findings), key=_order)
+    problems = sorted((locate(finding, document) for finding in findings), key=_order)
     if any(problem.severity == "error" for problem in problems):
         return None, problems
     config = data.get("config")
@@ -238,7 +243,8 @@ def _edges(raw_edges: Any) -> list[EdgeRef]:
     return edges
 
 
-def _locate(finding: Finding, document: SourceDocument) -> Problem:
+def locate(finding: Finding, document: SourceDocument) -> Problem:
+    """A finding about ``document`` as a problem with its file, line and column."""
     position = document.position(finding.path, finding.anchor)
     line, column = position if position else (None, None)
     # A message may quote a value of the graph (a URL with its password): mask it for every format.
@@ -266,6 +272,7 @@ __all__ = [
     "analyse",
     "load_graph",
     "load_graph_text",
+    "locate",
     "validate_file",
     "validate_files",
     "validate_path",

@@ -116,10 +116,19 @@ def instantiate(decl: NodeDecl) -> Node:
 class Engine:
     """Runs one graph. Build with the graph, then call :meth:`run` once."""
 
-    def __init__(self, graph: Graph, options: EngineOptions | None = None, notifier: Notifier | None = None):
+    def __init__(
+        self,
+        graph: Graph,
+        options: EngineOptions | None = None,
+        notifier: Notifier | None = None,
+        *,
+        make_node: Callable[[NodeDecl], Node] = instantiate,
+    ):
         self.graph = graph
         self.options = options or EngineOptions()
         self.notifier = notifier or Notifier.from_environ()
+        #: Builds each node from its declaration; graph tests put recorders in place of some nodes.
+        self._make_node = make_node
         #: Set (to a reason) from signal handlers; read by the supervising loop.
         self.stop_requested: str | None = None
         self._stopping = False
@@ -138,7 +147,7 @@ class Engine:
         try:
             for node_id in graph.order:
                 decl = graph.node(node_id)
-                node = instantiate(decl)
+                node = self._make_node(decl)
                 inbox = None
                 if decl.kind != "source":
                     capacity = decl.runtime.inbox_max or (
