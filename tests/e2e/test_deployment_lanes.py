@@ -108,8 +108,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     assert argv is not None
     # What systemd does: Environment= first, then EnvironmentFile= on top.
     environ = {**unit.environment(), **read_env_file(env_file.value).as_dict()}
-    python = install_dir / "venv" / "bin" / "python"
-    yield Installed(root, install_dir, python, argv, environ, template, result.stdout + result.stderr)
+    venv_python = install_dir / "venv" / "bin" / "python"
+    yield Installed(root, install_dir, venv_python, argv, environ, template, result.stdout + result.stderr)
     shutil.rmtree(base, ignore_errors=True)
 
 
