@@ -73,6 +73,17 @@ def _install_seconds(root: Path, install_dir: Path) -> float:
     return time.perf_counter() - started
 
 
+def _graph_test_seconds(root: Path, install_dir: Path) -> float:
+    """The install's graph-test step alone (``test --deployment``, the root's smoke test)."""
+    started = time.perf_counter()
+    subprocess.run(
+        [str(install_dir / "venv" / "bin" / "python"), "-I", "-m", "schnitzel_stream", "test",
+         "--deployment", str(root)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+    return time.perf_counter() - started
+
+
 def _service_command(root: Path) -> tuple[list[str], dict[str, str]]:
     path = next(root.glob("*.service"))
     unit = parse_unit(path.read_text(encoding="utf-8"), str(path))
@@ -153,6 +164,7 @@ def main() -> None:
             "s",
             "<= 20 s",
         )
+        figure("  of which the graph tests (test --deployment)", _graph_test_seconds(root, install_dir), "s")
         update(root, commits[1])
         bundle(root, src, "3.11", cache)
         subprocess.run(["sh", str(root / "install.sh"), "--no-service"], check=True, capture_output=True,
