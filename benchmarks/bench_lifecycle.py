@@ -65,22 +65,21 @@ def _install_seconds(root: Path, install_dir: Path) -> float:
         [*prefix, "sh", str(root / "install.sh"), "--no-service"],
         check=True, capture_output=True, timeout=600, env={**os.environ, "PYTHON": PYTHON},
     )  # fmt: skip
-    subprocess.run(
-        [str(install_dir / "venv" / "bin" / "python"), "-I", "-m", "schnitzel_stream", "validate",
-         "--deployment", str(root)],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
+    _installed_command(install_dir, "validate", "--deployment", str(root))
     return time.perf_counter() - started
+
+
+def _installed_command(install_dir: Path, *args: str) -> None:
+    python = install_dir / "venv" / "bin" / "python"
+    subprocess.run(
+        [str(python), "-I", "-m", "schnitzel_stream", *args], check=True, capture_output=True, timeout=300
+    )
 
 
 def _graph_test_seconds(root: Path, install_dir: Path) -> float:
     """The install's graph-test step alone (``test --deployment``, the root's smoke test)."""
     started = time.perf_counter()
-    subprocess.run(
-        [str(install_dir / "venv" / "bin" / "python"), "-I", "-m", "schnitzel_stream", "test",
-         "--deployment", str(root)],
-        check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
+    _installed_command(install_dir, "test", "--deployment", str(root))
     return time.perf_counter() - started
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ops.ci.systemd_box import SystemdBox
+from ops.ci.systemd_box import SystemdBox, run_command
 
 
 class Machine(Protocol):
@@ -49,20 +49,9 @@ class Host:
         env: dict[str, str] | None = None,
         input: str | None = None,
     ) -> subprocess.CompletedProcess[str]:
-        done = subprocess.run(
-            [*self._sudo, *command],
-            input=input,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-            env={**os.environ, **(env or {})},
+        return run_command(
+            [*self._sudo, *command], command, check=check, timeout=timeout, env=env, input=input
         )
-        if check and done.returncode != 0:
-            raise AssertionError(
-                f"{' '.join(command)} exited {done.returncode}\n{done.stdout}\n{done.stderr}"
-            )
-        return done
 
 
 def machine_for(box: SystemdBox | None) -> Machine:
