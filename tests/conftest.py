@@ -6,11 +6,36 @@ work, so the rule lives here, where every session (and xdist's controller) appli
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+
 import pytest
 
 pytest_plugins = ["tests.support.secret_scan", "tests.chaos._figures"]
 
 _SKIPPED: list[str] = []
+
+
+@pytest.fixture(autouse=True)
+def _restore_the_package_logger() -> Iterator[None]:
+    """Give every test the package logger as it found it.
+
+    Code under test (``runtime.logs.configure``, a graph test's capture) sets handlers, the level
+    and ``propagate = False`` on the ``schnitzel_stream`` logger; left in place, a later test on the
+    same worker sees no records in ``caplog``, so results would depend on test order.
+    """
+    logger = logging.getLogger("schnitzel_stream")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    for handler in list(logger.handlers):
+        if handler not in handlers:
+            logger.removeHandler(handler)
+            handler.close()
+    for handler in handlers:
+        if handler not in logger.handlers:
+            logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = propagate
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
