@@ -255,3 +255,26 @@ def test_one_graph_holds_both_sides_of_a_queue_and_the_next_run_drains_the_rest(
     assert len(keys) - len(set(keys)) <= stats["depth"]
     final = json.loads(cli("stats", str(queue), "--format", "json", cwd=tmp_path).stdout)
     assert (final["depth"], final["in_flight"]) == (0, 0)
+
+
+def test_a_hand_edited_row_with_nan_and_an_impossible_time_is_still_listed_as_json(tmp_path: Path) -> None:
+    """A queue file edited by hand (or damaged) can hold NaN in a payload and an infinite
+    timestamp: peek must print valid JSON (no bare NaN) and not die on the time."""
+    path = tmp_path / "q.db"
+    make_queue(path, 2)
+    with sqlite3.connect(path) as db:
+        (stored,) = db.execute("SELECT packet FROM queue WHERE seq = 1").fetchone()
+        db.execute("UPDATE queue SET packet = ? WHERE seq = 1", (stored.replace('"index":0', '"index":NaN'),))
+        db.execute("UPDATE queue SET enqueued_at = ? WHERE seq = 2", (float("inf"),))
+    db.close()
+
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"bare {constant} in the output")
+
+    done = cli("peek", str(path), "--format", "json", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    first, second = json.loads(done.stdout, parse_constant=refuse)
+    assert first["packet"]["payload"]["index"] == "NaN"
+    assert second["enqueued_at"] == "invalid time inf"
+    text = cli("peek", str(path), cwd=tmp_path)
+    assert text.returncode == 0 and "invalid time inf" in text.stdout and not text.stderr

@@ -12,8 +12,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
+from schnitzel_stream.runtime.signals import REPEAT_WINDOW_SEC
+from tests.support.graphs import paced_camera
 from tests.support.proc import CliProcess, start_cli
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -52,19 +55,7 @@ def _endless_graph(tmp_path: Path, sink_id: str = "events", sink: str = JSONL_SI
 version: 2
 plugins: {{allow: [tests.support]}}
 nodes:
-  - id: cam
-    kind: source
-    plugin: synthetic_camera
-    config:
-      width: 320
-      height: 180
-      fps: 30
-      frames: 0
-      realtime: true
-      loop: 40
-      objects: [{{id: box, x: 0, y: 60, w: 40, h: 40, dx: 6, dy: 0, enter: 1, exit: 40, color: [0, 0, 255]}}]
-  - {{id: motion, kind: node, plugin: motion_detector}}
-  - {sink}
+{paced_camera()}  - {sink}
 edges:
   - {{from: cam, to: motion}}
   - {{from: motion, to: {sink_id}}}
@@ -171,7 +162,10 @@ def test_validate_only_checks_and_exits(tmp_path: Path) -> None:
     assert not (tmp_path / "events").exists()
 
 
-def test_sigterm_stops_gracefully_within_five_seconds(tmp_path: Path) -> None:
+@pytest.mark.parametrize("twice", [False, True], ids=["once", "delivered-twice"])
+def test_sigterm_stops_gracefully_within_five_seconds(tmp_path: Path, twice: bool) -> None:
+    """``delivered-twice``: under ``uv run``, one Ctrl-C reaches the runtime from the terminal
+    and again, forwarded, from uv; that is still one graceful stop."""
     graph = _endless_graph(tmp_path)
     report = tmp_path / "report.json"
     events = tmp_path / "events.jsonl"
@@ -179,8 +173,11 @@ def test_sigterm_stops_gracefully_within_five_seconds(tmp_path: Path) -> None:
         tmp_path, "--graph", str(graph), "--state-dir", str(tmp_path), "--report-json", str(report)
     ) as proc:
         proc.wait_until(lambda: events.exists() and events.stat().st_size > 0, timeout=20, what="an event")
+        if twice:
+            proc.send_stop()
         finished = proc.stop()
     assert finished.returncode == 0, finished.describe()
+    assert "without draining" not in finished.stderr
     assert finished.seconds < 5.0
     run = json.loads(report.read_text(encoding="utf-8"))
     assert run["reason"] == "stopped"
@@ -197,7 +194,10 @@ def test_a_second_signal_exits_at_once(tmp_path: Path) -> None:
         proc.wait_for_stderr("started: 3 nodes", timeout=20)
         time.sleep(0.5)
         proc.send_stop()
+        first = time.monotonic()
         proc.wait_for_stderr("stop requested", timeout=5)
+        # A repeat within REPEAT_WINDOW_SEC is the same request (one key press, delivered twice).
+        time.sleep(max(0.0, first + REPEAT_WINDOW_SEC + 0.2 - time.monotonic()))
         started = time.monotonic()
         proc.send_stop()
         finished = proc.wait(5)
@@ -270,7 +270,8 @@ def test_help_does_not_import_heavy_modules() -> None:
         "import sys\n"
         "from schnitzel_stream.cli.__main__ import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "print(sorted(m for m in ('cv2', 'numpy', 'requests', 'paho') if m in sys.modules))"
+        "print(sorted(m for m in ('cv2', 'numpy', 'requests', 'paho', 'prometheus_client', "
+        "'schnitzel_stream.runtime.metrics') if m in sys.modules))"
     )
     done = subprocess.run(
         [sys.executable, "-c", code],
@@ -280,3 +281,37 @@ def test_help_does_not_import_heavy_modules() -> None:
         env={**os.environ, "NO_COLOR": "1"},
     )
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize(
+    ("flag", "target", "problem"),
+    [
+        ("--log-file", "a-directory", "is a directory, not a file"),
+        ("--report-json", "a-directory", "is a directory, not a file"),
+        ("--log-file", "a-file/run.log", "is not a directory"),
+        ("--report-json", "a-file/run.json", "is not a directory"),
+        ("--report-json", "/proc/no-such-dir/run.json", "cannot be created"),
+        ("--log-file", "/proc/run.log", "cannot be written in /proc"),
+    ],
+)
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_an_output_file_that_cannot_be_written_is_refused_before_the_graph_starts(
+    tmp_path: Path, flag: str, target: str, problem: str, log_format: str
+) -> None:
+    (tmp_path / "a-directory").mkdir()
+    (tmp_path / "a-file").write_text("keep me\n", encoding="utf-8")
+    path = target if target.startswith("/") else str(tmp_path / target)
+    done = cli(
+        "--graph", str(SYNTHETIC), "--state-dir", str(tmp_path / "state"),
+        "--log-format", log_format, f"{flag}={path}",
+    )  # fmt: skip
+    assert done.returncode == 78, done.stderr
+    (line,) = done.stderr.splitlines()  # one line: no traceback, the graph never started
+    if log_format == "json":
+        record = json.loads(line)
+        assert (record["level"], record["code"]) == ("error", "run.output-path")
+        line = record["message"]
+    assert f"{flag} {path}: " in line and problem in line
+    assert not (tmp_path / "state").exists()
+    assert (tmp_path / "a-file").read_text(encoding="utf-8") == "keep me\n"
+    assert list((tmp_path / "a-directory").iterdir()) == []

@@ -13,8 +13,6 @@ as real subprocesses, and the whole directory once more in one subprocess with J
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +23,7 @@ from schnitzel_stream.graph.report import REPORT_SCHEMA
 from schnitzel_stream.graph.schema import PUBLISHED_SCHEMAS
 from tests.support.corpus import SCRUB as _SCRUB
 from tests.support.corpus import cli, expectations, reported
+from tests.support.probe import fresh_python
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -278,13 +277,6 @@ sys.exit(code)
 
 def test_validate_imports_no_heavy_libraries() -> None:
     """Validating every reference and valid graph must not import cv2, numpy or requests."""
-    result = subprocess.run(
-        [sys.executable, "-c", _HEAVY_PROBE, *map(str, VALID)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-        check=False,
-    )
+    result = fresh_python(_HEAVY_PROBE, *map(str, VALID))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "HEAVY=\n" in result.stderr + "\n", result.stderr

@@ -80,6 +80,23 @@ TABLE: list[tuple[str, Any]] = [
     ("camera_url", "rtsp://10.0.0.5/live?user=admin&password=x"),
     ("camera_url", "rtsp://10.0.0.5/live?authtoken=x"),
     ("camera_url", "rtsp://10.0.0.5/live#x"),
+    ("metrics_port", 0),
+    ("metrics_port", 9321),
+    ("metrics_port", 1024),
+    ("metrics_port", 65535),
+    ("metrics_port", 80),
+    ("metrics_port", 1),
+    ("metrics_port", 65536),
+    ("metrics_port", -1),
+    ("metrics_port", True),
+    ("metrics_port", 9321.0),
+    ("metrics_port", "9321"),
+    ("metrics_port", "9321\nExecStartPre=/bin/sh"),
+    ("metrics_listen", "127.0.0.1"),
+    ("metrics_listen", "0.0.0.0"),
+    ("metrics_listen", "::"),
+    ("metrics_listen", "10.0.0.5"),
+    ("metrics_listen", "127.0.0.1 --log-level debug"),
     ("backend_url", "https://events.example.com/ingest"),
     ("backend_url", "https://events.example.com/in?X-Api-Key=k"),
     ("backend_url", "https://events.example.com/in?access-token=k"),
@@ -119,7 +136,7 @@ def test_table_has_both_outcomes() -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(
-    name=st.sampled_from(sorted(n for n in load_rules() if not n.endswith(("_sec", "_mb")))),
+    name=st.sampled_from(sorted(n for n in load_rules() if not n.endswith(("_sec", "_mb", "_port")))),
     value=st.text(st.characters(codec="utf-8"), max_size=40)
     | st.from_regex(r"(/[A-Za-z0-9._ -]{1,6}){1,3}", fullmatch=True)
     | st.from_regex(r"[A-Za-z]:(\\[A-Za-z0-9 ()]{1,5}){1,3}", fullmatch=True),
@@ -131,8 +148,8 @@ def test_generated_strings_agree(name: str, value: str, target_os: str) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(
-    name=st.sampled_from(sorted(n for n in load_rules() if n.endswith(("_sec", "_mb")))),
-    value=st.integers(min_value=-10, max_value=5000),
+    name=st.sampled_from(sorted(n for n in load_rules() if n.endswith(("_sec", "_mb", "_port")))),
+    value=st.integers(min_value=-10, max_value=5000) | st.integers(min_value=60000, max_value=70000),
 )
 def test_generated_numbers_agree(name: str, value: int) -> None:
     assert copier_verdict(name, value, "linux") == python_verdict(name, value, "linux")

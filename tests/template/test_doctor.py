@@ -92,7 +92,9 @@ def test_camera_credentials_are_masked(template_dir: Path, tmp_path: Path) -> No
     result = cli("doctor", "--deployment", str(root), "--network", "--timeout", "1")
     assert result.returncode == 1
     assert "FAIL  cam (rtsp_camera)" in result.stdout
-    assert "fix: check the address" in result.stdout
+    camera_fix = result.stdout.split("FAIL  cam (rtsp_camera)", 1)[1].splitlines()[1]
+    assert "fix: check the camera's address" in camera_fix
+    assert "queue" not in camera_fix  # a queue does not help a camera that is away
     assert "p%40ss" not in result.stdout  # the camera password never reaches the output
     assert "admin:***@" in result.stdout
 
@@ -135,3 +137,22 @@ def test_text_table(tmp_path: Path) -> None:
     assert any(line.startswith("skip  network") for line in lines)
     assert lines[-1].endswith("warnings")
     assert result.returncode == 0
+
+
+def test_a_deployment_warning_names_what_it_found_and_how_to_fix_it(
+    template_dir: Path, tmp_path: Path
+) -> None:
+    root = _portable_root(template_dir, tmp_path, "http://127.0.0.1:9/ingest")
+    (root / "config" / "schnitzel-stream.env").chmod(0o644)  # holds a token: validate warns
+    _, report = _doctor("--deployment", str(root))
+    deployment = _by_name(report)["deployment"]
+    assert deployment["status"] == "warn", deployment
+    assert "mode is 0644" in deployment["detail"]  # what was found, not just "1 warning"
+    assert "chmod 600" in deployment["hint"]  # the warning's own fix
+    text = cli("doctor", "--deployment", str(root)).stdout
+    line = next(line for line in text.splitlines() if line.startswith("WARN  deployment"))
+    fix = text.splitlines()[text.splitlines().index(line) + 1]
+    assert "fix: chmod 600" in fix
+    for check in report["checks"]:
+        if check["status"] in ("warn", "fail"):
+            assert check.get("hint"), check

@@ -92,8 +92,8 @@ def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
 @pytest.mark.parametrize(
     ("platform", "expected"),
     [
-        pytest.param("linux", ("SIGINT", "SIGTERM"), id="linux"),
-        pytest.param("darwin", ("SIGINT", "SIGTERM"), id="macos"),
+        pytest.param("linux", ("SIGINT", "SIGTERM", "SIGHUP"), id="linux"),
+        pytest.param("darwin", ("SIGINT", "SIGTERM", "SIGHUP"), id="macos"),
         pytest.param("win32", ("SIGINT", "SIGTERM", "SIGBREAK"), id="windows-ctrl-break"),
     ],
 )

@@ -11,11 +11,10 @@ decides, with the same verdicts and words: the last tests block it to prove that
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.probe import REPO, fresh_python
+
 REFERENCE_GRAPHS = sorted((REPO / "ops" / "graphs").glob("*.yaml"))
 
 #: Only running nodes need these (and the standard-library modules they pull in). ``socket``
@@ -33,6 +32,10 @@ RUNTIME_ONLY = (
     "schnitzel_stream.nodes.mqtt._config",
     "schnitzel_stream.nodes.mqtt._link",
     "schnitzel_stream.state.sqlite_queue",
+    # Only `run --metrics-addr` serves metrics; `top` reads them.
+    "prometheus_client",
+    "schnitzel_stream.runtime.metrics",
+    "schnitzel_stream.runtime._exposition",
 )
 #: Only an invalid value needs these: jsonschema finds and words its problems.
 ERROR_PATH_ONLY = ("jsonschema", "schnitzel_stream.graph._schema_errors")
@@ -49,14 +52,7 @@ import json, sys
 print(json.dumps(sorted(m for m in {watched} if sys.modules.get(m) is not None)))
 sys.exit(status)
 """
-    result = subprocess.run(
-        [sys.executable, "-c", probe, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=REPO,
-        check=False,
-    )
+    result = fresh_python(probe, *args)
     last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "[]"
     return result.returncode, set(json.loads(last)), result.stdout + result.stderr
 

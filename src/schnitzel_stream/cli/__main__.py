@@ -1,8 +1,11 @@
 """The command line: argument parsing, subcommands, and the one place that picks exit codes.
 
-Each subcommand lives in its own ``cli/_<name>.py`` module with ``register(subparsers)``;
-handlers take the parsed arguments and return an exit code. Handlers import the heavy
-layers (runtime, nodes) lazily so that ``--help`` and ``validate`` stay fast.
+Each subcommand lives in its own ``cli/_<name>.py`` module with ``register(subparsers)``
+(which sets ``handler``), listed once in ``_SUBCOMMANDS``; handlers take the parsed arguments
+and return an exit code. Every subcommand module is imported to build the parser, so its
+module-level imports stay light (argparse, sys, cli helpers, errors): the handler imports
+what it needs (runtime, nodes, logging, network, json schema libraries) when it runs.
+``tests/unit/test_startup.py`` fails when ``--help`` or ``validate`` imports any of that.
 
 The runtime contract ``python -m schnitzel_stream --graph GRAPH`` is the ``run`` subcommand
 reached through top-level options.
@@ -21,12 +24,14 @@ from schnitzel_stream.cli import (
     _common,
     _doctor,
     _env_file,
+    _graph,
     _paths,
     _queue,
     _run,
     _schema,
     _service,
     _test,
+    _top,
     _validate,
 )
 from schnitzel_stream.cli._exit import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
@@ -40,7 +45,7 @@ from schnitzel_stream.errors import (
 
 Handler = Callable[[argparse.Namespace], int]
 
-_SUBCOMMANDS = (_validate, _test, _run, _schema, _paths, _queue, _doctor, _bundle, _service)
+_SUBCOMMANDS = (_validate, _test, _run, _schema, _paths, _queue, _doctor, _graph, _top, _bundle, _service)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,6 +112,7 @@ def report_error(error: SchnitzelError, stream: TextIO) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    _common.json_usage_errors(parser, sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     try:
         _env_file.apply_env_file(args)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
+import itertools
 import os
-from collections.abc import Callable
-from typing import TextIO
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn, TextIO
 
 from schnitzel_stream.errors import UsageError
 from schnitzel_stream.paths import SCOPES, PathSet, resolve_paths
@@ -70,6 +73,73 @@ def paths_from_args(args: argparse.Namespace) -> PathSet:
             "logs": opt(args, "logs_dir"),
         },
     )
+
+
+LOOPBACK = "127.0.0.1"
+
+
+def host_port(text: str, *, allow_zero: bool = False) -> tuple[str, int]:
+    """``HOST:PORT``, ``[IPv6]:PORT``, ``:PORT`` or ``PORT``; no host means loopback.
+
+    Unlike many servers, an empty host never means every interface: listening beyond this
+    machine takes naming the address (``0.0.0.0:9108``, ``[::]:9108``, or one interface's).
+    """
+    value = text.strip()
+    if not value or not value.isprintable() or any(c.isspace() for c in value):
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT or PORT, not {text!r}")
+    host, sep, port_text = value.rpartition(":")
+    if not sep:
+        host, port_text = "", value
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+        if not host:
+            raise argparse.ArgumentTypeError(f"empty IPv6 address in {text!r}")
+    elif ":" in host:
+        raise argparse.ArgumentTypeError(f"write an IPv6 address in brackets: [{host}]:{port_text}")
+    if not port_text.isdigit() or not port_text.isascii():
+        raise argparse.ArgumentTypeError(f"the port in {text!r} is not a number")
+    port = int(port_text)
+    if port > 65535 or (port == 0 and not allow_zero):
+        raise argparse.ArgumentTypeError(
+            f"the port must be 1-65535{' (or 0: any free port)' if allow_zero else ''}, not {port}"
+        )
+    return (host or LOOPBACK, port)
+
+
+def json_usage_errors(parser: argparse.ArgumentParser, argv: Sequence[str]) -> None:
+    """With ``--log-format json`` on the command line, argparse's own usage errors (exit 2)
+    are one JSON line too, like every other line on stderr."""
+    args = list(argv)
+    wanted = "--log-format=json" in args or any(
+        arg == "--log-format" and nxt == "json" for arg, nxt in itertools.pairwise(args)
+    )
+    if not wanted:
+        return
+
+    def error(prog: str, message: str) -> NoReturn:
+        import logging
+
+        from schnitzel_stream.runtime.logs import JsonFormatter
+
+        record = logging.makeLogRecord(
+            {
+                "name": "schnitzel_stream.cli",
+                "levelno": logging.ERROR,
+                "levelname": "ERROR",
+                "msg": f"{prog}: {message}",
+                "fields": {"code": "usage"},
+            }
+        )
+        sys.stderr.write(JsonFormatter().format(record) + "\n")
+        sys.exit(2)
+
+    pending = [parser]
+    while pending:
+        current = pending.pop()
+        current.error = functools.partial(error, current.prog)  # type: ignore[method-assign]
+        for action in current._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                pending.extend(action.choices.values())
 
 
 def write_output(path: str, write: Callable[[TextIO], None]) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from schnitzel_stream import _json
 from schnitzel_stream.cli import _common
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ def render_json(checks: list[Check], stream: TextIO) -> None:
             for c in checks
         ],
     }
-    stream.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+    stream.write(_json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
 
 
 def render_table(checks: list[Check], stream: TextIO) -> None:

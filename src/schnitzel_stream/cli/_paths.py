@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
+from schnitzel_stream import _json
 from schnitzel_stream.cli import _common
 from schnitzel_stream.paths import PATH_CLASSES
 
@@ -30,7 +30,7 @@ def paths_command(args: argparse.Namespace) -> int:
     if args.format == "json":
         payload: dict[str, Any] = {"scope": resolved.scope, **resolved.as_dict()}
         payload["sources"] = {name: resolved.source_of(name) for name in PATH_CLASSES}
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        sys.stdout.write(_json.dumps(payload, indent=2) + "\n")
         return 0
     sys.stdout.write(f"scope   {resolved.scope}\n")
     for name in PATH_CLASSES:

@@ -56,4 +56,10 @@ def check_answer(name: str, value: object, target_os: str) -> str | None:
             low, high = rule["range"]
             if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
                 return message
+        elif "ranges" in rule and (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not any(low <= value <= high for low, high in rule["ranges"])
+        ):
+            return message
     return None

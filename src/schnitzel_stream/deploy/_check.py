@@ -13,9 +13,17 @@ Status = Literal["ok", "warn", "fail", "skip"]
 
 @dataclass(frozen=True, slots=True)
 class Check:
-    """One line of the doctor's report."""
+    """One line of the doctor's report: ``detail`` says what was found, ``hint`` how to fix it.
+
+    Every warning and failure carries a hint: constructing one without is a programming
+    error, so no check can slip through with a bare ``WARN``.
+    """
 
     name: str
     status: Status
     detail: str
     hint: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status in ("warn", "fail") and not self.hint:
+            raise ValueError(f"doctor check {self.name!r} ({self.status}) needs a fix hint")

@@ -22,10 +22,14 @@ from schnitzel_stream.redact import mask_url
 #: Plugins that connect out, and the default port of each URL scheme they take.
 _ENDPOINT_PLUGINS = ("rtsp_camera", "http_sink", "mqtt_sink")
 _DEFAULT_PORTS = {"rtsp": 554, "rtsps": 322, "http": 80, "https": 443, "mqtt": 1883, "mqtts": 8883}
-_HINT = (
-    "check the address, DNS, routing and firewall from this machine; behind the durable queue "
-    "events wait until the endpoint is back"
-)
+#: What to check when each kind of endpoint does not answer.
+_HINTS = {
+    "rtsp_camera": "check the camera's address and port, that it is powered and on the network, and the "
+    "routing and firewall from this machine; the camera node reconnects by itself once it answers",
+    "http_sink": "check the backend's address, DNS, routing and firewall from this machine",
+    "mqtt_sink": "check the broker's address and port, DNS, routing and firewall from this machine",
+}
+_QUEUED = "; behind the durable queue, events wait until it is back"
 
 
 def check_network(deployment: str | None, timeout: float) -> list[Check]:
@@ -46,21 +50,36 @@ def check_network(deployment: str | None, timeout: float) -> list[Check]:
         ]
     environ = read_env_file(root / ENV_FILE).as_dict()
     checks: list[Check] = []
-    nodes = document.data.get("nodes")
-    for node in nodes if isinstance(nodes, list) else []:
-        if not isinstance(node, dict) or node.get("plugin") not in _ENDPOINT_PLUGINS:
+    raw_nodes = document.data.get("nodes")
+    nodes = [node for node in raw_nodes if isinstance(node, dict)] if isinstance(raw_nodes, list) else []
+    # A sink fed by a durable queue loses nothing while its endpoint is away: say so in its hint.
+    queued = any(node.get("plugin") == "sqlite_queue_source" for node in nodes)
+    for node in nodes:
+        plugin = node.get("plugin")
+        if plugin not in _ENDPOINT_PLUGINS:
             continue
-        name = f"{node.get('id')} ({node.get('plugin')})"
+        name = f"{node.get('id')} ({plugin})"
         raw_config = node.get("config")
         config: Mapping[str, Any] = raw_config if isinstance(raw_config, dict) else {}
         url = _url(config, environ)
         if url is None:
+            variable = config.get("url_from_env")
             checks.append(
-                Check(name, "fail", "no URL: url_from_env names an unset variable", f"set it in {ENV_FILE}")
+                Check(
+                    name,
+                    "fail",
+                    f"no URL: url_from_env names {variable!r}, which {ENV_FILE} does not set",
+                    f"set {variable}=<url> in {ENV_FILE}",
+                )
+                if isinstance(variable, str)
+                else Check(
+                    name, "fail", "no URL in the graph", "set url or url_from_env in the node's config"
+                )
             )
             continue
         url = str(interpolate(url, paths=None, environ=environ).value)
-        checks.append(_probe(name, url, timeout))
+        hint = _HINTS[str(plugin)] + (_QUEUED if queued and plugin != "rtsp_camera" else "")
+        checks.append(_probe(name, url, timeout, hint))
     return checks or [Check("network", "skip", "the graph has no camera, backend or broker")]
 
 
@@ -72,7 +91,7 @@ def _url(config: Mapping[str, Any], environ: Mapping[str, str]) -> str | None:
     return url if isinstance(url, str) and url else None
 
 
-def _probe(name: str, url: str, timeout: float) -> Check:
+def _probe(name: str, url: str, timeout: float, hint: str) -> Check:
     shown = mask_url(url)
     try:
         parts = urlsplit(url)
@@ -88,5 +107,5 @@ def _probe(name: str, url: str, timeout: float) -> Check:
             pass
     except OSError as exc:
         reason = exc.strerror or str(exc) or type(exc).__name__
-        return Check(name, "fail", f"{host}:{port} ({shown}) is not reachable: {reason}", _HINT)
+        return Check(name, "fail", f"{host}:{port} ({shown}) is not reachable: {reason}", hint)
     return Check(name, "ok", f"{host}:{port} accepts connections ({shown})")

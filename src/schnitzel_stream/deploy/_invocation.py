@@ -44,6 +44,7 @@ _VALUE_OPTIONS = frozenset(
         "--report-json",
         "--status-interval",
         "--stop-timeout",
+        "--metrics-addr",
     }
 )
 #: Flags of the runtime (no value) a service command may carry.
@@ -62,6 +63,8 @@ SERVICE_ENVIRONMENT = frozenset(
         "SCHNITZEL_STREAM_CONFIG_DIR",
         "SCHNITZEL_STREAM_STATE_DIR",
         "SCHNITZEL_STREAM_LOGS_DIR",
+        # A label of the metrics (schnitzel_stream_build_info), never a path or a setting.
+        "SCHNITZEL_STREAM_TEMPLATE_VERSION",
     }
 )
 _INTERPRETER_OPTIONS = frozenset({ISOLATED, "-B", "-u"})
@@ -210,6 +213,17 @@ def check_invocation(
             "deploy.graph-path",
             f"the command runs the graph {graph!r}, but the answers put it at {layout.graph_path!r}",
             "install.sh/install.ps1 copies config/graph.yaml there; point --graph at it",
+        )
+    metrics = invocation.options.get("--metrics-addr")
+    # The graph check (--validate-only) serves nothing; the runtime serves what the answers say.
+    if "--validate-only" not in invocation.flags and metrics != answers.metrics_addr:
+        wanted = f"--metrics-addr {answers.metrics_addr}" if answers.metrics_addr else "no --metrics-addr"
+        report(
+            "deploy.metrics-addr",
+            f"the command serves metrics at {metrics!r}, but the answers call for {wanted}"
+            if metrics
+            else f"the command serves no metrics, but the answers call for {wanted}",
+            "render the root again (copier update) after changing metrics_port or metrics_listen",
         )
     env_file = invocation.options.get("--env-file")
     if env_file_option and env_file != layout.env_path:

@@ -6,7 +6,7 @@ The only sound way to tell is to render the template again for the root's own an
 compare, byte for byte. The wheel carries the template (``schnitzel_stream/_template``,
 pyproject's ``force-include``); a source checkout uses the template itself. It is rendered
 the way copier renders it: a sandboxed Jinja environment, the template root as the loader's
-root, ``keep_trailing_newline``, and the four filters the templates use, with copier's
+root, ``keep_trailing_newline``, and the filters the templates use, with copier's
 semantics (``tests/template/test_rendered_parity.py`` renders every OS x scope x profile
 with copier and with this module and requires the same bytes).
 
@@ -43,8 +43,16 @@ def _environment(root: Path) -> Any:
         quote=lambda value: shlex.quote(str(value)),
         regex_search=_regex_search,
         regex_replace=lambda value, pattern, replacement: re.sub(pattern, replacement, str(value)),
+        # The RUNBOOK parses the graph it renders, to draw it (jinja2-ansible-filters: safe_load).
+        from_yaml=_from_yaml,
     )
     return env
+
+
+def _from_yaml(value: str) -> Any:
+    import yaml
+
+    return yaml.safe_load(str(value))
 
 
 def _regex_search(value: str, pattern: str) -> str | None:

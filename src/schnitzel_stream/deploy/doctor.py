@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from schnitzel_stream.deploy import lock_export
-from schnitzel_stream.deploy._check import Check, Status
+from schnitzel_stream.deploy._check import Check
 from schnitzel_stream.deploy.layout import ANSWERS_FILE, LOCK_FILE, Layout, answers_from_mapping, layout_for
 from schnitzel_stream.paths import PATH_CLASSES, PathSet, current_os
 
@@ -80,10 +80,18 @@ def check_packages(deployment: str | None) -> Check:
             packages, problems = lock_export.parse_lock_export(lock.read_text(encoding="utf-8"), str(lock))
         except OSError as exc:
             return Check(
-                "packages", "fail", f"cannot read {lock}: {exc.strerror}", "copier update restores it"
+                "packages",
+                "fail",
+                f"cannot read {lock}: {exc.strerror}",
+                f"restore {LOCK_FILE} in the root: copier update (or render the root again)",
             )
         if problems:
-            return Check("packages", "fail", problems[0].one_line(), "regenerate it: nox -s lock_export")
+            return Check(
+                "packages",
+                "fail",
+                f"{LOCK_FILE} is damaged: {problems[0].one_line()}",
+                f"restore {LOCK_FILE} in the root: copier update (or render the root again)",
+            )
         found = lock_export.drift(lock_export.applicable(packages), installed)
         if not found:
             return Check(
@@ -103,7 +111,11 @@ def check_packages(deployment: str | None) -> Check:
         wanted = requires("schnitzel-stream") or []
     except PackageNotFoundError:
         return Check(
-            "packages", "warn", "schnitzel-stream is not installed (running from a source checkout?)"
+            "packages",
+            "warn",
+            "schnitzel-stream is not installed in this interpreter (running from a source checkout?)",
+            "run doctor with the deployment's own interpreter (<install_dir>/venv/bin/python -m "
+            "schnitzel_stream doctor), or pass --deployment ROOT to compare with its lock",
         )
     from packaging.requirements import Requirement
 
@@ -149,14 +161,27 @@ def check_path(name: str, path: Path) -> Check:
     if path.is_dir():
         if os.access(path, os.W_OK):
             return Check(label, "ok", f"{path} is writable")
-        return Check(label, "fail", f"{path} is not writable by this account", "run the install script again")
+        return Check(
+            label,
+            "fail",
+            f"{path} is not writable by this account",
+            "run the install script again (it sets the owner), or run doctor as the service's account",
+        )
     if path.exists():
-        return Check(label, "fail", f"{path} is not a directory", "remove or rename it")
+        return Check(
+            label,
+            "fail",
+            f"{path} exists but is not a directory",
+            f"move {path} aside, or point ${{{name}}} elsewhere (--{name}-dir)",
+        )
     parent = _existing_parent(path)
     if os.access(parent, os.W_OK):
         return Check(label, "ok", f"{path} does not exist yet; it can be created in {parent}")
     return Check(
-        label, "fail", f"{path} does not exist and {parent} is not writable", "run the install script"
+        label,
+        "fail",
+        f"{path} does not exist and {parent} is not writable",
+        f"run the install script (it creates {path}), or create it writable for this account",
     )
 
 
@@ -196,14 +221,25 @@ def check_deployment(root: str) -> Check:
     from schnitzel_stream.deploy.root import validate_deployment
 
     report = validate_deployment(root)
+    if report.valid and not report.warnings:
+        return Check("deployment", "ok", f"{root}: {report.summary()}")
+    found = [p for file in report.files for p in file.problems if report.valid or p.severity == "error"]
+    listed = "; ".join(p.one_line() for p in found[:3]) + (
+        f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+    )
     if report.valid:
-        status: Status = "warn" if report.warnings else "ok"
-        return Check("deployment", status, f"{root}: {report.summary()}")
+        first = found[0].hint if found else None
+        return Check(
+            "deployment",
+            "warn",
+            f"{root}: {report.summary()}: {listed}",
+            first or f"schnitzel-stream validate --deployment {root} explains each warning",
+        )
     return Check(
         "deployment",
         "fail",
-        f"{root}: {report.summary()}",
-        f"schnitzel-stream validate --deployment {root} lists every problem",
+        f"{root}: {report.summary()}: {listed}",
+        f"schnitzel-stream validate --deployment {root} lists every problem with its fix",
     )
 
 

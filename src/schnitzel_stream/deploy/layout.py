@@ -49,7 +49,15 @@ class Answers:
     restart_delay_sec: int = 5
     watchdog_sec: int = 30
     log_max_mb: int = 10
+    #: 0: no metrics endpoint; else the service runs with --metrics-addr LISTEN:PORT.
+    metrics_port: int = 0
+    metrics_listen: str = "127.0.0.1"
     raw: Mapping[str, Any] | None = None
+
+    @property
+    def metrics_addr(self) -> str | None:
+        """The ``--metrics-addr`` value the template writes, or None when metrics are off."""
+        return f"{self.metrics_listen}:{self.metrics_port}" if self.metrics_port else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,12 +129,27 @@ def answers_from_mapping(data: Mapping[str, Any], file: str) -> tuple[Answers | 
     target = os_name or "linux"
     # Which answers the template asked, as copier.yml's `when:` says; the others must be absent
     # or valid (copier validates an answer given with --data even when it does not ask it).
-    asked = ["deployment_name", "install_dir", "restart_delay_sec", "watchdog_sec", "log_max_mb"]
+    asked = [
+        "deployment_name",
+        "install_dir",
+        "restart_delay_sec",
+        "watchdog_sec",
+        "log_max_mb",
+        "metrics_port",
+    ]
     if target != "windows" and scope != "user":
         asked.append("service_user")
     if scope == "user":
         asked.append("user_home")
-    defaults = {"restart_delay_sec": 5, "watchdog_sec": 30, "log_max_mb": 10}
+    if data.get("metrics_port"):
+        asked.append("metrics_listen")
+    defaults = {
+        "restart_delay_sec": 5,
+        "watchdog_sec": 30,
+        "log_max_mb": 10,
+        "metrics_port": 0,
+        "metrics_listen": "127.0.0.1",
+    }
     for key in asked:
         message = check_answer(key, data.get(key, defaults.get(key)), target)
         if message is not None:
@@ -150,6 +173,8 @@ def answers_from_mapping(data: Mapping[str, Any], file: str) -> tuple[Answers | 
             restart_delay_sec=int(data.get("restart_delay_sec", 5)),
             watchdog_sec=int(data.get("watchdog_sec", 30)),
             log_max_mb=int(data.get("log_max_mb", 10)),
+            metrics_port=int(data.get("metrics_port", 0)),
+            metrics_listen=str(data.get("metrics_listen", "127.0.0.1")),
             raw=data,
         ),
         [],

@@ -25,6 +25,8 @@ from yaml.resolver import Resolver
 from schnitzel_stream.graph.findings import JsonPath, quoted
 
 Position = tuple[int, int]
+#: A ``[start, end)`` slice of the recorded value or key positions.
+_Span = tuple[int, int]
 
 MAX_DEPTH = 64
 MAX_NODES = 100_000
@@ -80,10 +82,12 @@ class Tree:
 
 @dataclass(slots=True)
 class _Anchor:
+    """What an ``&anchor`` names: its value, path, recorded positions and size, for ``*alias`` to replay."""
+
     value: Any
     path: JsonPath
-    values: tuple[int, int]
-    keys: tuple[int, int]
+    values: _Span
+    keys: _Span
     size: int
     height: int
     key_text: str | None
@@ -91,6 +95,8 @@ class _Anchor:
 
 @dataclass(slots=True)
 class _Frame:
+    """A mapping or sequence being built: where its positions start, and its pending key or merges."""
+
     path: JsonPath
     value: Any
     anchor: str | None
@@ -103,9 +109,7 @@ class _Frame:
     pending_merge: bool = False
     explicit: dict[str, int] = field(default_factory=dict)
     # (value, path prefix of its positions, values range, keys range) per merge source.
-    merges: list[tuple[dict[str, Any], JsonPath, tuple[int, int], tuple[int, int]]] = field(
-        default_factory=list
-    )
+    merges: list[tuple[dict[str, Any], JsonPath, _Span, _Span]] = field(default_factory=list)
 
 
 def _pos(mark: Any) -> Position:
@@ -353,13 +357,7 @@ class TreeBuilder:
         frame.pending_key = None
 
     def _add_merge(
-        self,
-        frame: _Frame,
-        value: Any,
-        path: JsonPath,
-        values: tuple[int, int],
-        keys: tuple[int, int],
-        pos: Position,
+        self, frame: _Frame, value: Any, path: JsonPath, values: _Span, keys: _Span, pos: Position
     ) -> None:
         frame.pending_merge = False
         frame.pending_key = None
@@ -382,13 +380,7 @@ class TreeBuilder:
                 self._copy_positions((*prefix, key), (*frame.path, key), values, keys, skip_root=False)
 
     def _copy_positions(
-        self,
-        old: JsonPath,
-        new: JsonPath,
-        values: tuple[int, int],
-        keys: tuple[int, int],
-        *,
-        skip_root: bool,
+        self, old: JsonPath, new: JsonPath, values: _Span, keys: _Span, *, skip_root: bool
     ) -> None:
         cut = len(old)
         for source, target in ((self._values, self._values), (self._keys, self._keys)):

@@ -53,6 +53,8 @@ class Interpolated:
 
 @dataclass(frozen=True, slots=True)
 class _Context:
+    """Where a string is interpolated: the path classes, the environment, its path, the result."""
+
     paths: PathSet | None
     environ: Mapping[str, str]
     at: JsonPath

@@ -37,6 +37,8 @@ class NodeDecl:
 
 @dataclass(frozen=True, slots=True)
 class Edge:
+    """A resolved edge from node ``src`` to node ``dst``; ``index`` is its place in ``edges``."""
+
     src: str
     dst: str
     index: int = 0

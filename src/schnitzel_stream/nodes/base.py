@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
+from schnitzel_stream.latency import LatencyHistogram
 from schnitzel_stream.packet import Packet
 
 Role = Literal["source", "node", "sink"]
@@ -133,6 +134,10 @@ class Node:
 
     def metrics(self) -> dict[str, int]:
         """Node-specific integer counters (the engine adds in/out/dropped/errors)."""
+        return {}
+
+    def histograms(self) -> Mapping[str, LatencyHistogram]:
+        """Node-specific latency histograms by name (``request``, ``publish``, ``commit``)."""
         return {}
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import math
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from schnitzel_stream._json import finite
 from schnitzel_stream.errors import OutputClosed
 from schnitzel_stream.nodes._settings import with_defaults
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Source
@@ -181,20 +181,7 @@ def _json_line(value: Any, *, ascii_only: bool) -> str:
             value, default=_describe, ensure_ascii=ascii_only, separators=(",", ":"), allow_nan=False
         )
     except ValueError:  # NaN or an infinity somewhere (rare: the fast path above is the usual one)
-        return json.dumps(_finite(value), default=_describe, ensure_ascii=ascii_only, separators=(",", ":"))
-
-
-def _finite(value: Any, depth: int = 0) -> Any:
-    """``value`` with NaN and infinities as strings, so that the line stays JSON."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value).replace("inf", "Infinity").replace("nan", "NaN")
-    if depth > 100:
-        return str(value)
-    if isinstance(value, dict):
-        return {key: _finite(item, depth + 1) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(item, depth + 1) for item in value]
-    return value
+        return json.dumps(finite(value), default=_describe, ensure_ascii=ascii_only, separators=(",", ":"))
 
 
 def _pipe_closed(exc: OSError) -> bool:

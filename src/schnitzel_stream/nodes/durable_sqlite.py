@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream.errors import NodeError, Problem, QueueError, QueueFullError
+from schnitzel_stream.latency import LatencyHistogram
 from schnitzel_stream.nodes import _durable_sqlite_schema as schema
 from schnitzel_stream.nodes._delivery import rejection_of
 from schnitzel_stream.nodes._paths import output_check, require_output
@@ -145,7 +146,16 @@ class _WaitCountsAsAlive(threading.Event):
         return self._node.wait(_LONG_WAIT_SEC if timeout is None else timeout)
 
 
-class SqliteQueueSink(Node):
+class _QueueHistograms:
+    """The queue's commit latency as the node's ``commit`` histogram (every queue node has one)."""
+
+    _queue: SqliteQueue
+
+    def histograms(self) -> Mapping[str, LatencyHistogram]:
+        return {"commit": self._queue.commit_latency}
+
+
+class SqliteQueueSink(_QueueHistograms, Node):
     """Enqueue every packet into the durable queue at ``path``; ``forward`` passes it on.
 
     With ``on_full: block`` a full queue makes ``process()`` wait for the consumer; when the
@@ -188,7 +198,7 @@ class SqliteQueueSink(Node):
         return {**self._queue.metrics(), "not_accepted": self._not_accepted}
 
 
-class SqliteQueueSource(Source):
+class SqliteQueueSource(_QueueHistograms, Source):
     """Lease packets from the durable queue at ``path`` in batches of ``limit``, oldest first.
 
     ``follow: false`` drains the rows present (each once) and ends; ``follow: true`` keeps
@@ -263,7 +273,7 @@ class SqliteQueueSource(Source):
         return self._queue.metrics()
 
 
-class SqliteQueueAckSink(Node):
+class SqliteQueueAckSink(_QueueHistograms, Node):
     """Acknowledge ``meta[meta_key].seq``, removing the row from the queue at ``path``.
 
     Put it after the sink that delivers, so a row is acknowledged only after it succeeded.

@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from schnitzel_stream.errors import NodeError, OutputClosed, SchnitzelError
 from schnitzel_stream.graph.model import DEFAULT_INBOX_MAX, Graph, NodeDecl, Overflow
+from schnitzel_stream.latency import BUCKETS
 from schnitzel_stream.nodes.base import Node
 from schnitzel_stream.nodes.registry import PluginError, node_class
 from schnitzel_stream.packet import Packet
@@ -36,10 +37,12 @@ from schnitzel_stream.redact import redact
 from schnitzel_stream.runtime import report as run_report
 from schnitzel_stream.runtime.inbox import Inbox
 from schnitzel_stream.runtime.sdnotify import Notifier
+from schnitzel_stream.runtime.snapshot import Health, NodeSnapshot, snapshot_of
 
 log = logging.getLogger("schnitzel_stream.runtime")
 
 StopReason = Literal["completed", "stopped", "max_events", "duration", "failed"]
+Phase = Literal["starting", "running", "stopping", "stopped"]
 
 #: Inbox size for nodes that receive frames: a 640x360 frame is ~0.7 MB, so keep few.
 FRAME_INBOX_MAX = 8
@@ -54,6 +57,9 @@ class EngineOptions:
     status_interval: float = 30.0
     batch_size: int = 256
     tick: float = 0.1
+    #: A node inside ``process()`` this long counts as hung (``/healthz``) when systemd's
+    #: ``WatchdogSec`` does not set the limit.
+    hang_timeout: float = 60.0
 
 
 @dataclass
@@ -69,6 +75,8 @@ class _Runner:
     n_out: int = 0
     errors: int = 0
     proc_ns: int = 0
+    #: Packets per ``proc_ns.bit_length()`` of their time in ``process()`` (see ``latency``).
+    hist: list[int] = field(default_factory=lambda: [0] * BUCKETS)
     busy: bool = False
     beat: float = 0.0
     thread: threading.Thread | None = None
@@ -137,6 +145,9 @@ class Engine:
         self._failure_lock = threading.Lock()
         self._runners: list[_Runner] = []
         self._started = 0.0
+        self._phase: Phase = "starting"
+        #: When the supervising loop last ran; the watchdog's own heartbeat.
+        self._supervised_at = 0.0
 
     # -- construction -------------------------------------------------------------------
 
@@ -232,6 +243,7 @@ class Engine:
         batch_size = self.options.batch_size
         perf = time.perf_counter_ns
         monotonic = time.monotonic
+        hist = runner.hist
         max_events = self.options.max_events if runner.is_sink else None
         # Nodes with time-driven work (a batch that lingers) get tick() when idle.
         tick: Callable[[], Iterable[Packet]] | None = getattr(runner.node, "tick", None)
@@ -258,7 +270,9 @@ class Engine:
                     outputs = process(packet)
                     if outputs.__class__ is not tuple and outputs.__class__ is not list:
                         outputs = list(outputs)
-                    runner.proc_ns += perf() - started
+                    elapsed = perf() - started
+                    runner.proc_ns += elapsed
+                    hist[elapsed.bit_length()] += 1
                     runner.n_in += 1
                     for output in outputs:
                         runner.n_out += 1
@@ -297,7 +311,7 @@ class Engine:
         """Build the nodes, run until done or stopped, and return the outcome."""
         self._build()
         started_wall = time.time()
-        self._started = time.monotonic()
+        self._started = self._supervised_at = time.monotonic()
         for runner in self._runners:
             target: Callable[[_Runner], None] = self._run_source if runner.is_source else self._run_worker
             runner.thread = threading.Thread(
@@ -306,6 +320,7 @@ class Engine:
         for runner in reversed(self._runners):  # consumers first, so nothing waits on a missing thread
             assert runner.thread is not None
             runner.thread.start()
+        self._phase = "running"
         self.notifier.ready(f"running {len(self._runners)} nodes")
         log.info(
             "graph %s started: %d nodes, %d edges",
@@ -318,7 +333,7 @@ class Engine:
         result_reason: StopReason = "failed" if self._failure is not None else reason
         report = run_report.build(
             graph=self.graph,
-            runners=[run_report.NodeSnapshot.of(r) for r in self._runners],
+            nodes=self.snapshots(),
             reason=result_reason,
             started_wall=started_wall,
             duration=time.monotonic() - self._started,
@@ -332,6 +347,7 @@ class Engine:
         next_status = self._started + options.status_interval
         while True:
             time.sleep(options.tick)
+            self._supervised_at = time.monotonic()
             requested = self.stop_requested
             if requested is not None:
                 if requested in ("max_events", "failed"):
@@ -353,24 +369,66 @@ class Engine:
         notifier = self.notifier
         if not notifier.watchdog_due(now):
             return
-        limit = notifier.watchdog_interval or 0.0
-        for runner in self._runners:
-            if runner.busy:
-                alive = max(runner.beat, runner.node.alive_at if hasattr(runner.node, "alive_at") else 0.0)
-                if now - alive > limit:
-                    notifier.withhold(
-                        f"node {runner.decl.id!r} has been inside process() for {now - alive:.0f}s"
-                    )
-                    return
+        hung = self._hung_node(now)
+        if hung is not None:
+            notifier.withhold(hung)
+            return
         notifier.watchdog(now)
 
+    def _hang_limit(self) -> float:
+        return self.notifier.watchdog_interval or self.options.hang_timeout
+
+    def _hung_node(self, now: float) -> str | None:
+        """The watchdog's judgement: a node inside ``process()`` for longer than the limit.
+
+        A node that waits on purpose (a backend, a full queue) refreshes ``alive_at``.
+        """
+        limit = self._hang_limit()
+        for runner in self._runners:
+            if runner.busy:
+                alive = max(runner.beat, getattr(runner.node, "alive_at", 0.0))
+                if now - alive > limit:
+                    return f"node {runner.decl.id!r} has been inside process() for {now - alive:.0f}s"
+        return None
+
+    # -- what the engine shows: snapshots, health, status -------------------------------
+
+    def snapshots(self) -> list[NodeSnapshot]:
+        """Every node's counters now, in graph order; safe to call from any thread at any time
+        (empty while the graph is still being built)."""
+        return [snapshot_of(r, live=r.is_source and _is_live(r)) for r in list(self._runners)]
+
+    def health(self, now: float | None = None) -> Health:
+        """Alive in the watchdog's sense: the supervising loop runs and no node hangs.
+
+        The same judgement that sends or withholds systemd's ``WATCHDOG=1``
+        (:meth:`_hung_node`), so ``/healthz`` and the watchdog never disagree.
+        """
+        now = time.monotonic() if now is None else now
+        phase = self._phase
+        if phase == "starting":
+            return Health(True, phase, "building the nodes")
+        if phase != "running":
+            return Health(False, phase, f"the graph is {phase}")
+        hung = self._hung_node(now)
+        if hung is not None:
+            return Health(False, phase, hung)
+        quiet = now - self._supervised_at
+        if quiet > self._hang_limit():
+            # The loop that pings the watchdog is stuck itself: systemd would see no ping either.
+            return Health(False, phase, f"the supervising loop has not run for {quiet:.0f}s")
+        return Health(True, phase)
+
+    @property
+    def uptime(self) -> float:
+        return time.monotonic() - self._started if self._started else 0.0
+
     def status_line(self) -> str:
-        return run_report.status_line(
-            [run_report.NodeSnapshot.of(r) for r in self._runners], time.monotonic() - self._started
-        )
+        return run_report.status_line(self.snapshots(), self.uptime)
 
     def _shutdown(self, reason: StopReason) -> None:
         self._stopping = True
+        self._phase = "stopping"
         self.notifier.stopping()
         for runner in self._runners:
             if runner.is_source:
@@ -400,6 +458,7 @@ class Engine:
                 log.warning("nodes still busy at exit: %s", ", ".join(stuck))
         for runner in self._runners:
             self._close_node(runner)
+        self._phase = "stopped"
         log.info("graph stopped (%s) after %.1fs", reason, time.monotonic() - self._started)
 
     @staticmethod

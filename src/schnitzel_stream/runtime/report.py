@@ -1,87 +1,25 @@
-"""Per-node counters as a status line and as the run report (``--report-json``)."""
+"""Per-node counters as a status line and as the run report (``--report-json``).
+
+Both read the engine's snapshots (:mod:`schnitzel_stream.runtime.snapshot`), the same
+records the Prometheus exposition reads.
+"""
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Literal
 
+from schnitzel_stream import _json
 from schnitzel_stream.errors import SchnitzelError
 from schnitzel_stream.graph.model import Graph
+from schnitzel_stream.packet import iso_from_ns
 from schnitzel_stream.redact import redact
-
-if TYPE_CHECKING:
-    from schnitzel_stream.runtime.inproc import _Runner
+from schnitzel_stream.runtime.snapshot import NodeSnapshot
 
 REPORT_VERSION = 1
-
-
-@dataclass(frozen=True, slots=True)
-class NodeSnapshot:
-    """The counters of one node at one moment."""
-
-    node_id: str
-    plugin: str
-    kind: str
-    n_in: int
-    n_out: int
-    dropped: int
-    errors: int
-    proc_ns: int
-    inbox_depth: int
-    extra: dict[str, int]
-    target: str | None = None
-
-    @classmethod
-    def of(cls, runner: _Runner) -> NodeSnapshot:
-        extra: dict[str, int] = {}
-        metrics = getattr(runner.node, "metrics", None)
-        if metrics is not None:
-            try:
-                extra = {str(k): int(v) for k, v in metrics().items()}
-            except Exception:  # noqa: BLE001 - a broken metrics() must not take the report down with it
-                extra = {"metrics_errors": 1}
-        inbox = runner.inbox
-        return cls(
-            node_id=runner.decl.id,
-            plugin=runner.decl.plugin,
-            kind=runner.decl.kind,
-            n_in=runner.n_in,
-            n_out=runner.n_out,
-            dropped=inbox.dropped if inbox is not None else 0,
-            errors=runner.errors,
-            proc_ns=runner.proc_ns,
-            inbox_depth=len(inbox) if inbox is not None else 0,
-            extra=extra,
-            target=_target(runner.decl.config),
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "plugin": self.plugin,
-            "kind": self.kind,
-            "in": self.n_in,
-            "out": self.n_out,
-            "dropped": self.dropped,
-            "errors": self.errors,
-            "processing_ms": round(self.proc_ns / 1e6, 3),
-            "inbox_depth": self.inbox_depth,
-            "metrics": dict(self.extra),
-        }
-
-
-def _target(config: Mapping[str, Any]) -> str | None:
-    """Where a node reads or writes: its ``path`` or ``url`` setting, credentials masked."""
-    for key in ("path", "url"):
-        value = config.get(key)
-        if isinstance(value, str) and value:
-            return redact(value)
-    return None
 
 
 def status_line(nodes: list[NodeSnapshot], uptime: float) -> str:
@@ -107,7 +45,7 @@ def status_line(nodes: list[NodeSnapshot], uptime: float) -> str:
 def build(
     *,
     graph: Graph,
-    runners: list[NodeSnapshot],
+    nodes: list[NodeSnapshot],
     reason: str,
     started_wall: float,
     duration: float,
@@ -116,7 +54,7 @@ def build(
     """The run report as a JSON-ready mapping (credentials masked)."""
 
     def iso(ts: float) -> str:
-        return datetime.fromtimestamp(ts, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return iso_from_ns(int(ts * 1e9))
 
     return {
         "report_version": REPORT_VERSION,
@@ -129,20 +67,77 @@ def build(
         "error": None
         if error is None
         else [{"code": p.code, "message": redact(p.message)} for p in error.problems],
-        "nodes": {node.node_id: node.as_dict() for node in runners},
+        "nodes": {node.node_id: node.as_dict() for node in nodes},
     }
+
+
+SummaryLevel = Literal["info", "warning"]
+_NOT_DELIVERED = ("dropped", "kept", "dead_lettered", "pending")
+
+
+def summary(report: dict[str, Any]) -> list[tuple[SummaryLevel, str]]:
+    """Where the packets went, as log lines: one per sink and per node that delivers somewhere.
+
+    A delivering node's line says how many of the packets it received were delivered,
+    dropped, kept for redelivery, dead-lettered or still pending. The last line sums up the
+    run: a warning naming every node that did not deliver everything, and first among them
+    the nodes that delivered none of their packets.
+    """
+    lines: list[tuple[SummaryLevel, str]] = []
+    nothing: list[str] = []
+    short: list[str] = []
+    delivering = 0
+    for node_id, node in report["nodes"].items():
+        if node["kind"] == "source":
+            continue
+        name = f"{node_id} ({node['plugin']})"
+        where = node.get("target")
+        suffix = f" -> {where}" if where else ""
+        delivery: dict[str, int] | None = node.get("delivery")
+        if delivery is None:
+            if node["kind"] == "sink" or where:
+                lines.append(("info", f"{name} received {node['in']} packets{suffix}"))
+            continue
+        delivering += 1
+        rest = ", ".join(f"{delivery[k]} {k.replace('_', '-')}" for k in _NOT_DELIVERED if delivery[k])
+        head = f"{name} received {delivery['received']} packets: {delivery['delivered']} delivered"
+        lines.append(("warning" if rest else "info", f"{head}, {rest}{suffix}" if rest else head + suffix))
+        if delivery["received"] and not delivery["delivered"]:
+            nothing.append(f"{name} delivered none of its {delivery['received']} packets ({rest})")
+        elif rest:
+            short.append(f"{name} {rest}")
+    ended = f"run ended ({report['reason']}) after {report['duration_sec']:.1f}s"
+    if nothing or short:
+        lines.append(("warning", f"{ended}: {'; '.join([*nothing, *short])}"))
+    elif delivering:
+        lines.append(("info", f"{ended}: every packet was delivered"))
+    else:
+        lines.append(("info", ended))
+    return lines
 
 
 def failed_to_start(graph: Graph, error: SchnitzelError) -> dict[str, Any]:
     """The report of a run whose nodes could not even be built."""
-    now = datetime.now(UTC).timestamp()
-    return build(graph=graph, runners=[], reason="failed", started_wall=now, duration=0.0, error=error)
+    now = time.time()
+    return build(graph=graph, nodes=[], reason="failed", started_wall=now, duration=0.0, error=error)
 
 
 def write(path: str, report: dict[str, Any]) -> None:
-    """Write the report atomically (temp file, then rename), so a reader never sees half."""
+    """Write the report atomically (temp file, then rename), so a reader never sees half.
+
+    ``run`` checks the path before the graph starts; what can still fail at exit (the disk
+    filled up, the directory was replaced) is a :class:`SchnitzelError` naming the path.
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    temp.write_text(redact(json.dumps(report, indent=2)) + "\n", encoding="utf-8")
-    temp.replace(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temp.write_text(redact(_json.dumps(report, indent=2)) + "\n", encoding="utf-8")
+        temp.replace(target)
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            temp.unlink(missing_ok=True)
+        raise SchnitzelError(
+            f"--report-json {path}: the run report could not be written: {error.strerror or error}",
+            code="run.report-json",
+        ) from None

@@ -90,6 +90,69 @@ def _has_dead(conn: sqlite3.Connection) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DeadFilter:
+    """Which dead letters an operator means; every one when nothing is set.
+
+    ``seqs``: inclusive ``(first, last)`` ranges of sequence numbers; ``reason``: text the
+    reason contains (case-sensitive); ``older_than_sec``: moved aside at least this long ago.
+    """
+
+    seqs: tuple[tuple[int, int], ...] = ()
+    reason: str | None = None
+    older_than_sec: float | None = None
+
+    @property
+    def everything(self) -> bool:
+        return not self.seqs and self.reason is None and self.older_than_sec is None
+
+    def sql(self, now: float) -> tuple[str, list[Any]]:
+        """A ``WHERE`` clause (or ``""``) and its parameters; values are always bound, never inlined."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.seqs:
+            clauses.append("(" + " OR ".join("seq BETWEEN ? AND ?" for _ in self.seqs) + ")")
+            params.extend(bound for pair in self.seqs for bound in pair)
+        if self.reason is not None:
+            clauses.append("instr(reason, ?) > 0")
+            params.append(self.reason)
+        if self.older_than_sec is not None:
+            clauses.append("failed_at <= ?")
+            params.append(now - self.older_than_sec)
+        return (" WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A dead letter: the row, why it was moved aside, and when (Unix time)."""
+
+    row: QueuedRow
+    reason: str
+    failed_at: float
+
+
+def peek_dead(path: str | os.PathLike[str], limit: int, only: DeadFilter | None = None) -> list[DeadLetter]:
+    """The oldest ``limit`` dead letters that ``only`` selects, with their reason and time."""
+    selected = only or DeadFilter()
+
+    def query(conn: sqlite3.Connection) -> list[DeadLetter]:
+        if not _has_dead(conn):
+            return []
+        where, params = selected.sql(time.time())
+        records = conn.execute(
+            "SELECT seq, key, packet, size, enqueued_at, attempts, 0, reason, failed_at FROM dead"
+            f"{where} ORDER BY seq LIMIT ?",
+            (*params, max(0, limit)),
+        ).fetchall()
+        found = [(row_from_record(record[:7]), record[7], record[8]) for record in records]
+        return [
+            DeadLetter(row, str(reason), float(failed)) for row, reason, failed in found if row is not None
+        ]
+
+    result: list[DeadLetter] = _read(path, "read", query)
+    return result
+
+
 def peek_queue(path: str | os.PathLike[str], limit: int, *, dead: bool = False) -> list[QueuedRow]:
     """The oldest ``limit`` rows (of the dead letters with ``dead``), without leasing them."""
 
@@ -109,27 +172,31 @@ def peek_queue(path: str | os.PathLike[str], limit: int, *, dead: bool = False) 
     return result
 
 
-def purge_queue(path: str | os.PathLike[str], *, dead: bool = False) -> int:
-    """Delete every row (leased or not), or with ``dead`` every dead letter; returns how many.
-
-    Refuses a missing or corrupt file.
+def purge_queue(path: str | os.PathLike[str], *, dead: bool = False, only: DeadFilter | None = None) -> int:
+    """Delete every row (leased or not), or with ``dead`` the dead letters ``only`` selects
+    (all by default); returns how many. Refuses a missing or corrupt file.
     """
-    table = "dead" if dead else "queue"
-    return _write(path, "purge", lambda conn: conn.execute(f"DELETE FROM {table}").rowcount)
+    if not dead:
+        return _write(path, "purge", lambda conn: conn.execute("DELETE FROM queue").rowcount)
+    where, params = (only or DeadFilter()).sql(time.time())
+    return _write(path, "purge", lambda conn: conn.execute(f"DELETE FROM dead{where}", params).rowcount)
 
 
-def requeue_dead(path: str | os.PathLike[str]) -> int:
-    """Move every dead letter back into the queue (after the operator fixed the cause).
+def requeue_dead(path: str | os.PathLike[str], only: DeadFilter | None = None) -> int:
+    """Move the dead letters ``only`` selects (all by default) back into the queue, after the
+    operator fixed the cause; returns how many were queued again.
 
     A dead letter whose key is queued again meanwhile is dropped rather than duplicated.
     """
+    where, params = (only or DeadFilter()).sql(time.time())
 
     def move(conn: sqlite3.Connection) -> int:
         moved = conn.execute(
             "INSERT OR IGNORE INTO queue (key, packet, size, enqueued_at) "
-            "SELECT key, packet, size, enqueued_at FROM dead ORDER BY seq"
+            f"SELECT key, packet, size, enqueued_at FROM dead{where} ORDER BY seq",
+            params,
         ).rowcount
-        conn.execute("DELETE FROM dead")
+        conn.execute(f"DELETE FROM dead{where}", params)
         return int(moved)
 
     return _write(path, "requeue the dead letters of", move)

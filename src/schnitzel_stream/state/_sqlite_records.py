@@ -125,6 +125,8 @@ class QueueStats:
     dead_lettered: int = 0
     #: Rows in the dead-letter table (all of them, not just this object's).
     dead: int = 0
+    #: 1 while the last write found the disk full (``disk_full`` counts the episodes).
+    disk_full_now: int = 0
 
     def as_metrics(self) -> dict[str, int]:
         """Integer counters; the oldest age in milliseconds (0 for an empty queue)."""

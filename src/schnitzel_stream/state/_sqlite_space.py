@@ -55,6 +55,8 @@ class SpaceKeeper:
         self._waiting = False
         #: When the disk was last found full; hits closer together than _EPISODE_SEC are one episode.
         self._last_full: float | None = None
+        #: True from a write that found the disk full until the next write that succeeds.
+        self.disk_full_now = False
         self._warned_at: float | None = None
         self._unreported_drops = 0
 
@@ -97,6 +99,7 @@ class SpaceKeeper:
                     self._rollback()
                     raise
                 else:
+                    self.disk_full_now = False
                     self._recovered()
                     return result
             self._wait(error, stop, deadline)
@@ -188,6 +191,7 @@ class SpaceKeeper:
                 hint="free disk space; the queue resumes by itself",
             )
         )
+        self.disk_full_now = True
         now = time.monotonic()
         # Under drop_oldest a full disk stays full while the queue runs at capacity: count and
         # log it once per episode, not once per freed batch.

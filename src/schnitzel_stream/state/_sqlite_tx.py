@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from schnitzel_stream.errors import Problem, QueueError
+from schnitzel_stream.latency import LatencyHistogram
 from schnitzel_stream.state import _sqlite_file
 from schnitzel_stream.state._sqlite_file import log
 from schnitzel_stream.state._sqlite_records import QueueOptions
@@ -69,6 +70,8 @@ class QueueConnection:
         self._wake = threading.Condition(self._lock)
         self._closed = False
         self._counts: dict[str, int] = dict.fromkeys(_COUNTERS, 0)
+        #: Time of each COMMIT (where the WAL is synced): the queue's ``commit`` histogram.
+        self.commit_latency = LatencyHistogram()
         self._commit_every = min(self.options.commit_every, self.options.commit_max_batch)
         self._interval = self.options.commit_interval_ms / 1000
         self._pending: list[PendingRow] = []
@@ -104,7 +107,9 @@ class QueueConnection:
         conn.execute("BEGIN IMMEDIATE")
         try:
             result = work()
+            started = time.perf_counter_ns()
             conn.execute("COMMIT")
+            self.commit_latency.observe_ns(time.perf_counter_ns() - started)
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")

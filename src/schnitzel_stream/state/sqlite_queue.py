@@ -33,8 +33,11 @@ from schnitzel_stream.errors import Problem, QueueError
 from schnitzel_stream.packet import Packet
 from schnitzel_stream.state._sqlite_file import Synchronous, log
 from schnitzel_stream.state._sqlite_inspect import (
+    DeadFilter,
+    DeadLetter,
     QueueFileStats,
     inspect_queue,
+    peek_dead,
     peek_queue,
     purge_queue,
     requeue_dead,
@@ -49,6 +52,8 @@ from schnitzel_stream.state._sqlite_records import (
 from schnitzel_stream.state._sqlite_tx import INSERT, PendingRow, QueueConnection
 
 __all__ = [
+    "DeadFilter",
+    "DeadLetter",
     "OnFull",
     "QueueFileStats",
     "QueueOptions",
@@ -57,6 +62,7 @@ __all__ = [
     "SqliteQueue",
     "Synchronous",
     "inspect_queue",
+    "peek_dead",
     "peek_queue",
     "purge_queue",
     "requeue_dead",
@@ -370,6 +376,7 @@ class SqliteQueue(QueueConnection):
             pending=pending,
             oldest_age_sec=max(0.0, time.time() - float(oldest[0])) if oldest else None,
             dead=dead,
+            disk_full_now=int(self._space.disk_full_now),
             **self._counts,
         )
 

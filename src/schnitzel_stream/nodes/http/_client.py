@@ -26,6 +26,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
 from schnitzel_stream import redact
+from schnitzel_stream.latency import LatencyHistogram
 from schnitzel_stream.nodes._retry import Backoff, RetryBudget
 from schnitzel_stream.nodes.http._config import HttpSinkSettings
 from schnitzel_stream.nodes.http._transport import (
@@ -137,6 +138,8 @@ class HttpClient:
         )
         self._budget = RetryBudget(settings.retry_budget_per_sec)
         self._failing_since: float | None = None
+        #: Time of each request, answer included (the ``request`` histogram of the sink).
+        self.request_latency = LatencyHistogram()
         endpoint = Endpoint.from_url(settings.url)
         self._transport = Transport(endpoint, settings.verify_tls)
         self._headers: dict[str, str] = {"User-Agent": "schnitzel-stream http_sink"}
@@ -160,7 +163,9 @@ class HttpClient:
             # of new packets, each with one free attempt, would be a request storm of its own.
             if (attempts > 0 or self._failing_since is not None) and not self._spend_token():
                 return Delivery(False, attempts, "stopped before delivery", last.status, interrupted=True)
+            started = time.perf_counter_ns()
             last = self._send_once(body, headers)
+            self.request_latency.observe_ns(time.perf_counter_ns() - started)
             attempts += 1
             if last.ok:
                 self._mark_healthy()

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError, DeliveryError, Problem
+from schnitzel_stream.latency import LatencyHistogram
 from schnitzel_stream.nodes import _delivery
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
 from schnitzel_stream.nodes.http._config import HttpSinkSettings, parse_settings
@@ -172,6 +173,9 @@ class HttpJsonSink(Node):
 
     def metrics(self) -> dict[str, int]:
         return {**self._counters.as_dict(), "buffered": len(self._buffer)}
+
+    def histograms(self) -> Mapping[str, LatencyHistogram]:
+        return {"request": self._client.request_latency}
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError, Problem
+from schnitzel_stream.latency import LatencyHistogram
 from schnitzel_stream.nodes._retry import Backoff
 from schnitzel_stream.nodes.mqtt._config import MqttSettings, TlsSettings
 
@@ -73,6 +74,8 @@ class MqttLink:
 
         self._settings = settings
         self._node_id = node_id
+        #: From publish to the PUBACK (QoS 1) or the socket write (QoS 0), delivered messages only.
+        self.publish_latency = LatencyHistogram()
         self._ok = MQTTErrorCode.MQTT_ERR_SUCCESS
         self._no_conn = MQTTErrorCode.MQTT_ERR_NO_CONN
         self._error_string = mqtt.error_string
@@ -172,7 +175,11 @@ class MqttLink:
             except ValueError as exc:  # topic or payload that MQTT cannot carry
                 return PublishResult(False, f"cannot publish: {exc}")
             if info.rc == self._ok:
-                return self._await_delivery(info, deadline, interrupted, beat)
+                sent = time.perf_counter_ns()
+                result = self._await_delivery(info, deadline, interrupted, beat)
+                if result.delivered:
+                    self.publish_latency.observe_ns(time.perf_counter_ns() - sent)
+                return result
             if info.rc != self._no_conn:
                 return PublishResult(False, f"cannot publish: {self._error_string(info.rc)}")
             # The connection dropped between the check and the publish. paho keeps a QoS 1

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import DeliveryError, NodeError, Problem
+from schnitzel_stream.latency import LatencyHistogram
 from schnitzel_stream.nodes import _delivery
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
 from schnitzel_stream.nodes.mqtt._schema import SCHEMA
@@ -159,6 +160,9 @@ class MqttSink(Node):
             "disconnects": link.disconnects,
             "connected": int(link.connected),
         }
+
+    def histograms(self) -> Mapping[str, LatencyHistogram]:
+        return {"publish": self._link.publish_latency}
 
 
 MqttSink.SPEC = NodeSpec(

@@ -77,9 +77,10 @@ class OpenCvRtspSource(Source):
     Counters: ``frames``, ``reconnects`` (connections restored after a loss),
     ``reconnect_attempts``, ``open_failures``, ``disconnects`` (stream ended or connection
     lost), ``stalls`` (camera silent for the read or stall timeout) and ``dropped_frames``
-    (older frames replaced in latest-frame mode). The gauge ``live_edge_lag_ms`` is how far
-    the latest frames are behind the camera's live edge; it grows, with one warning per
-    connection, when decoding cannot keep up with the camera.
+    (older frames replaced in latest-frame mode). Gauges: ``connected`` (1 while frames
+    arrive), ``frame_age_ms`` (since the newest frame was read; present once one was) and
+    ``live_edge_lag_ms``, how far the latest frames are behind the camera's live edge; it
+    grows, with one warning per connection, when decoding cannot keep up with the camera.
     """
 
     SPEC = RTSP_CAMERA_SPEC
@@ -97,6 +98,7 @@ class OpenCvRtspSource(Source):
         self._disconnects = 0
         self._stalls = 0
         self._dropped_before = 0  # dropped_frames of sessions that have ended
+        self._last_read: float | None = None  # monotonic time the newest frame was read
         self._size: tuple[int, int] | None = None
 
     # -- the node contract -------------------------------------------------------------
@@ -165,7 +167,12 @@ class OpenCvRtspSource(Source):
 
     def metrics(self) -> dict[str, int]:
         session = self._session
+        last_read = self._last_read
+        # frame_age_ms appears once a frame arrived: an age of 0 for "never" would look fresh.
+        age = {} if last_read is None else {"frame_age_ms": round(1000 * (time.monotonic() - last_read))}
         return {
+            **age,
+            "connected": int(session is not None and session.phase == "streaming" and session.frames > 0),
             "frames": self._frames,
             "reconnects": self._reconnects,
             "reconnect_attempts": self._reconnect_attempts,
@@ -246,6 +253,7 @@ class OpenCvRtspSource(Source):
             index = self._frames
             packet = frame_packet(source_id, image, index, frame)
             self._frames = index + 1
+            self._last_read = frame[1]
             if not index % _LAG_EVERY and lag.observe(frame[1], frame[3]) and not lag_warned:
                 lag_warned = True
                 self._warn_lagging(lag.lag_sec)

@@ -1,0 +1,138 @@
+"""What ``--help`` and ``validate`` of a valid graph import: the guard of their start-up time.
+
+Validating one file takes about a millisecond once everything is imported; nearly all of what
+an operator waits for is the interpreter starting and importing (issue #12,
+``benchmarks/bench_validate.py``). So these tests watch the module list, which does not depend
+on machine speed: a module-level import that puts logging, a network stack or the engine on
+these paths fails here, not months later in a benchmark. A new subcommand module keeps its
+heavy imports inside its handler (see ``cli/__main__.py``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.support.probe import REPO, fresh_python
+
+#: A valid graph of seven built-in nodes: the one ``benchmarks/bench_validate.py`` times.
+SEVEN_NODES = (REPO / "benchmarks" / "graphs" / "seven_nodes.yaml").read_text(encoding="utf-8")
+
+#: Never needed to check a valid graph or to print help. ``socket`` and ``email`` are not in
+#: this list: jsonschema-rs's extension module imports them when it loads (see --help below).
+NOT_FOR_VALIDATE = (
+    "logging",
+    "traceback",
+    "asyncio",
+    "subprocess",
+    "concurrent",
+    "sqlite3",
+    "ssl",
+    "http",
+    "urllib.request",
+    "numpy",
+    "cv2",
+    "jsonschema",
+    "prometheus_client",
+    "difflib",
+    "importlib.metadata",
+    "schnitzel_stream.runtime",
+    "schnitzel_stream.deploy",
+    "schnitzel_stream.graphtest",
+    "schnitzel_stream.state",
+    "schnitzel_stream.nodes.http",
+    "schnitzel_stream.nodes.mqtt",
+    "schnitzel_stream.nodes.video",
+    "schnitzel_stream.nodes.durable_sqlite",
+    "schnitzel_stream.graph._schema_errors",
+)
+#: ``--help`` reads no graph: no YAML, no schema validator, nothing of the graph layer.
+NOT_FOR_HELP = (
+    *NOT_FOR_VALIDATE,
+    "yaml",
+    "jsonschema_rs",
+    "socket",
+    "email",
+    "decimal",
+    "schnitzel_stream.graph",
+    "schnitzel_stream.nodes",
+)
+
+
+def _loaded(args: list[str], forbidden: tuple[str, ...]) -> tuple[int, list[str], str]:
+    """Run the CLI with ``args`` in a fresh interpreter: exit code, the forbidden modules it loaded, output."""
+    probe = f"""
+import json, sys
+from schnitzel_stream.cli.__main__ import main
+try:
+    status = main(sys.argv[1:])
+except SystemExit as stop:  # argparse's --help
+    status = stop.code
+names = {json.dumps(forbidden)}
+print(json.dumps(sorted(n for n in names if any(m == n or m.startswith(n + ".") for m in sys.modules))))
+sys.exit(status)
+"""
+    result = fresh_python(probe, *args)
+    last = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else '["<no output>"]'
+    return result.returncode, json.loads(last), result.stdout + result.stderr
+
+
+@pytest.fixture
+def seven(tmp_path: Path) -> Path:
+    graph = tmp_path / "seven.yaml"
+    graph.write_text(SEVEN_NODES, encoding="utf-8")
+    return graph
+
+
+def test_validate_of_a_valid_graph_imports_nothing_heavy(seven: Path) -> None:
+    code, loaded, output = _loaded(["validate", str(seven)], NOT_FOR_VALIDATE)
+    assert code == 0, output
+    assert "1 file checked, 0 invalid" in output, output
+    assert loaded == [], output
+
+
+def test_the_runtime_contracts_validate_only_imports_nothing_heavy(seven: Path) -> None:
+    code, loaded, output = _loaded(["--graph", str(seven), "--validate-only"], NOT_FOR_VALIDATE)
+    assert code == 0, output
+    assert "valid" in output, output
+    assert loaded == [], output
+
+
+@pytest.mark.parametrize("args", [["--help"], ["validate", "--help"], ["run", "--help"], ["queue", "--help"]])
+def test_help_imports_neither_yaml_nor_the_graph_layer(args: list[str]) -> None:
+    code, loaded, output = _loaded(args, NOT_FOR_HELP)
+    assert code == 0, output
+    assert "usage: schnitzel-stream" in output, output
+    assert loaded == [], output
+
+
+def test_the_probe_sees_a_heavy_import(seven: Path) -> None:
+    """The guard can fail: an invalid value loads jsonschema (the reference that words errors)."""
+    seven.write_text(SEVEN_NODES.replace("width: 640", "width: wide"), encoding="utf-8")
+    code, loaded, output = _loaded(["validate", str(seven)], NOT_FOR_VALIDATE)
+    assert code == 1, output
+    assert "jsonschema" in loaded and "schnitzel_stream.graph._schema_errors" in loaded, output
+
+
+def test_every_dataclass_on_the_validate_path_has_a_docstring(seven: Path) -> None:
+    """A dataclass without a docstring gets one made from ``inspect.signature`` at import time."""
+    probe = """
+import dataclasses, sys
+from schnitzel_stream.cli.__main__ import main
+status = main(sys.argv[1:])
+made = sorted(
+    f"{name}.{value.__qualname__}"
+    for name, module in list(sys.modules.items())
+    if name.startswith("schnitzel_stream")
+    for value in vars(module).values()
+    if dataclasses.is_dataclass(value) and isinstance(value, type) and value.__module__ == name
+    and (value.__doc__ or "").startswith(value.__name__ + "(")
+)
+print(made)
+sys.exit(status)
+"""
+    result = fresh_python(probe, "validate", str(seven))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout
