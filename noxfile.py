@@ -346,6 +346,28 @@ def minimums(session: nox.Session) -> None:
 
 
 @nox.session
+def lifecycle(session: nox.Session) -> None:
+    """The deployment lifecycle under this OS's real service manager (ops/ci/lifecycle.py).
+
+    Render, bundle, install offline, kill -9, invalid graph, upgrade, automatic and manual
+    rollback, graceful stop, uninstall. On Linux without systemd as PID 1 (a CI container) it
+    boots a systemd box (needs root and systemd-container); elsewhere it uses the machine's own
+    manager, with sudo where it is not root. Posargs go to the driver.
+    """
+    import sys
+
+    _sync(session)
+    args = list(session.posargs)
+    if sys.platform.startswith("linux") and not Path("/run/systemd/system").is_dir() and "--box" not in args:
+        args.append("--box")
+    if "--cache" not in args:
+        from schnitzel_stream.deploy.bundle import default_cache_dir
+
+        args += ["--cache", str(default_cache_dir())]
+    session.run("python", str(ROOT / "ops" / "ci" / "lifecycle.py"), *args)
+
+
+@nox.session
 def chaos(session: nox.Session) -> None:
     """Chaos scenarios against the real system, one at a time, ending with a summary table.
 

@@ -1,7 +1,7 @@
 """Start a service command directly, let it run, and stop it the way the service manager would.
 
 CI renders a deployment root for the runner's own OS and hands the rendered service command
-(systemd ``ExecStart``, the Task Scheduler action, the launchd ``ProgramArguments``) to this
+(systemd ``ExecStart``, the Windows service definition, the launchd ``ProgramArguments``) to this
 script, which proves the command runs and stops gracefully without the service manager::
 
     python ops/ci/service_smoke.py --run-seconds 3 --env SCHNITZEL_STREAM_SCOPE=portable \\

@@ -119,3 +119,7 @@ class QueueCorruptError(QueueError):
 
 class DeploymentError(SchnitzelError):
     """A deployment root is inconsistent or incomplete."""
+
+
+class BundleError(DeploymentError):
+    """A root cannot be bundled as asked: nothing fits, a hash differs, the commit is unknown."""

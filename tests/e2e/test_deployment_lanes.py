@@ -1,8 +1,9 @@
 """A rendered Linux root runs for real: the installed lane and the source lane, without systemd.
 
-The root's own ``install.sh --no-service`` builds the virtual environment from the root's
-``requirements.lock.txt`` (``--require-hashes``) and installs a freshly built wheel of this
-checkout. Then the unit's ``ExecStart=`` runs with the environment systemd would give it
+The issue's acceptance path: a fresh clone of this repository, ``copier copy`` from it,
+``schnitzel-stream bundle``, and the root's own ``install.sh --no-service`` with no network
+(``unshare -n`` when the tests run as root, as in .ci/run): it builds the environment from the
+bundle alone (``--no-index --require-hashes``). Then the unit's ``ExecStart=`` runs with the environment systemd would give it
 (``Environment=`` plus ``EnvironmentFile=``) and a real ``NOTIFY_SOCKET``: it must report
 READY=1, write motion events, and stop on SIGTERM with exit code 0.
 """
@@ -20,11 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from copier import run_copy
 
+from schnitzel_stream.deploy.bundle import default_cache_dir
 from schnitzel_stream.deploy.envfile import read_env_file
 from schnitzel_stream.deploy.service_files import parse_unit, split_command
+from tests.support.clone import clone_repository, service_python
+from tests.support.pkg_index import serving
 from tests.support.proc import CliProcess
-from tests.template._support import REPO_ROOT, answers, copy_template, render
+from tests.template._support import REPO_ROOT, answers
 
 #: One worker builds the environment once for the whole module (`--dist loadgroup`).
 pytestmark = pytest.mark.xdist_group("deployment-lanes")
@@ -41,7 +46,7 @@ class Installed:
     python: Path
     argv: list[str]
     environ: dict[str, str]
-    wheel: Path
+    template: Path
     output: str
 
 
@@ -53,40 +58,47 @@ def _clean_env() -> dict[str, str]:
     }
 
 
-def _install(root: Path, wheel: Path) -> subprocess.CompletedProcess[str]:
+def _offline() -> list[str]:
+    """``unshare -n`` as root: no network at all; elsewhere the bundle's ``--no-index`` alone."""
+    root = hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("unshare")
+    return ["unshare", "-n"] if root else []
+
+
+def _install(root: Path) -> subprocess.CompletedProcess[str]:
+    """The root's own ``install.sh --no-service`` from its bundle, with no network."""
     return subprocess.run(
-        ["sh", str(root / "install.sh"), "--no-service"],
+        [*_offline(), "sh", str(root / "install.sh"), "--no-service"],
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
-        env={
-            **_clean_env(),
-            "PYTHON": sys.executable,
-            "SCHNITZEL_STREAM_PACKAGE": str(wheel),
-            "UV_PYTHON_DOWNLOADS": "never",
-        },
+        env={**_clean_env(), "PYTHON": service_python(), "UV_PYTHON_DOWNLOADS": "never"},
     )
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
+    """A fresh clone, ``copier copy``, ``schnitzel-stream bundle``, then ``install.sh --no-service``
+    with no network at all (``unshare -n`` as root; elsewhere the bundle's ``--no-index`` alone)."""
     base = tmp_path_factory.mktemp("lanes")
-    template = copy_template(base / "template")
+    template = clone_repository(base / "template")
     install_dir = base / "opt" / "edge-1"
-    root = render(
-        template, base / "root", answers("linux", "portable", "synthetic_demo", install_dir=str(install_dir))
-    )
-    dist = base / "dist"
-    subprocess.run(
-        ["uv", "build", "--wheel", "--quiet", "--out-dir", str(dist)],
-        cwd=REPO_ROOT,
-        check=True,
-        timeout=300,
-        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
-    )
-    wheel = next(dist.glob("schnitzel_stream-*.whl"))
-    result = _install(root, wheel)
+    data = answers("linux", "portable", "synthetic_demo", install_dir=str(install_dir))
+    run_copy(str(template), base / "root", data=data, defaults=True, quiet=True, vcs_ref="HEAD")
+    root = base / "root"
+    python = service_python()
+    version = subprocess.run(
+        [python, "-I", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout.strip()  # fmt: skip
+    bundled = subprocess.run(
+        [sys.executable, "-m", "schnitzel_stream", "bundle", str(root), "--python", version,
+         "--cache-dir", str(default_cache_dir())],
+        capture_output=True, text=True, timeout=1200, check=False,
+        env={**os.environ, "UV_PYTHON_DOWNLOADS": "never", "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert bundled.returncode == 0, bundled.stdout + bundled.stderr
+    result = _install(root)
     assert result.returncode == 0, result.stdout + result.stderr
     unit = parse_unit((root / UNIT).read_text(encoding="utf-8"), UNIT)
     start = unit.last("Service", "ExecStart")
@@ -96,8 +108,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
     assert argv is not None
     # What systemd does: Environment= first, then EnvironmentFile= on top.
     environ = {**unit.environment(), **read_env_file(env_file.value).as_dict()}
-    python = install_dir / "venv" / "bin" / "python"
-    yield Installed(root, install_dir, python, argv, environ, wheel, result.stdout + result.stderr)
+    venv_python = install_dir / "venv" / "bin" / "python"
+    yield Installed(root, install_dir, venv_python, argv, environ, template, result.stdout + result.stderr)
     shutil.rmtree(base, ignore_errors=True)
 
 
@@ -241,14 +253,51 @@ def test_a_root_whose_smoke_test_fails_is_not_installed(installed: Installed, tm
     """The graph still validates, but its detector sees nothing: install.sh stops before the switch."""
     install_dir = tmp_path / "opt" / "edge-2"
     data = answers("linux", "portable", "synthetic_demo", install_dir=str(install_dir))
-    root = render(copy_template(tmp_path / "template"), tmp_path / "root", data)
+    root = tmp_path / "root"
+    run_copy(str(installed.template), root, data=data, defaults=True, quiet=True, vcs_ref="HEAD")
+    shutil.copytree(installed.root / "wheels", root / "wheels")  # the same commit's bundle
     graph = root / "config" / "graph.yaml"
     graph.write_text(
         graph.read_text(encoding="utf-8").replace("min_area: 100", "min_area: 100000000"), encoding="utf-8"
     )
-    result = _install(root, installed.wheel)
+    result = _install(root)
     output = result.stdout + result.stderr
     assert result.returncode != 0, output
     assert "FAIL   motion events come through" in output
     assert "expected at least 1 packets at 'events'; saw 0" in output
     assert not (install_dir / "venv").exists()  # never switched in
+
+
+def test_without_a_bundle_a_package_named_explicitly_installs(installed: Installed, tmp_path: Path) -> None:
+    """The refusal's second way (install.sh without wheels/): SCHNITZEL_STREAM_PACKAGE names the
+    project wheel, and the locked dependencies come from an index the operator names (here a
+    real one on loopback, serving the bundle's files; never PyPI by default). Last in the
+    module: it switches the shared install to a new version."""
+    root = tmp_path / "root"
+    shutil.copytree(installed.root, root, ignore=shutil.ignore_patterns("wheels"))
+    wheels = installed.root / "wheels"
+    project = json.loads((wheels / "manifest.json").read_text(encoding="utf-8"))["project"]["file"]
+    before = (installed.install_dir / "venv").readlink()
+    with serving(tmp_path / "index") as index:
+        for wheel in wheels.glob("*.whl"):
+            if wheel.name != project:
+                index.publish(wheel.name, wheel.read_bytes())
+        done = subprocess.run(
+            ["sh", str(root / "install.sh"), "--no-service"],
+            capture_output=True, text=True, timeout=600, check=False,
+            env={
+                **_clean_env(), "PYTHON": service_python(), "UV_PYTHON_DOWNLOADS": "never",
+                "SCHNITZEL_STREAM_PACKAGE": str(wheels / project),
+                "UV_INDEX_URL": index.url, "PIP_INDEX_URL": index.url,
+            },
+        )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "from the package" in done.stdout + done.stderr
+    assert any(request.endswith(".whl") for request in index.requests), index.requests
+    current = (installed.install_dir / "venv").readlink()
+    assert current != before and current.name.startswith("custom-")
+    check = subprocess.run(
+        [str(installed.python), "-I", "-m", "schnitzel_stream", "--version"],
+        capture_output=True, text=True, timeout=60, check=False, env=_clean_env(),
+    )  # fmt: skip
+    assert check.returncode == 0 and project.split("-")[1] in check.stdout, check.stdout + check.stderr

@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 from schnitzel_stream.deploy.envfile import read_env_file
+from tests.support.clone import installed_version
 from tests.support.http_backend import LocalBackend, running_backend
 from tests.support.net import free_port
 from tests.support.proc import cli_command
@@ -345,7 +346,7 @@ def test_installed_env_file_is_private(template: Path, tmp_path: Path) -> None:
     """The install script installs the env file 0600 (POSIX), an ACL on Windows.
 
     The script's rollback path copies the config without building an environment, so a
-    prepared ``venv.previous`` stands in for the one a real install would have left.
+    prepared previous version stands in for the one a real install would have left.
     """
     target = _TARGET
     install_dir = tmp_path / "opt" / "edge-1"
@@ -363,7 +364,7 @@ def test_installed_env_file_is_private(template: Path, tmp_path: Path) -> None:
         script = (root / "install.ps1").read_text(encoding="utf-8")
         assert "Set-PrivateAcl (Join-Path $ConfigDir 'schnitzel-stream.env')" in script
         return
-    (install_dir / "venv.previous").mkdir(parents=True)
+    installed_version(install_dir, root / "requirements.lock.txt")
     done = subprocess.run(
         ["sh", str(root / "install.sh"), "--rollback", "--no-service"],
         capture_output=True,

@@ -15,6 +15,7 @@ buffer and block while the test waits, and the files stay behind for a failed te
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -38,6 +39,25 @@ CREATE_NEW_PROCESS_GROUP = 0x00000200
 _SIGNUM: dict[StopMethod, int] = {"sigterm": 15, "ctrl_break": 21}
 #: The default wait for a graceful stop: DESIGN.md promises exit within 5 s.
 STOP_TIMEOUT = 5.0
+
+
+def descendants(pid: int) -> list[int]:
+    """The pids of every process below ``pid`` on POSIX (``ps``; other sessions included)."""
+    done = subprocess.run(
+        ["ps", "-A", "-o", "pid=,ppid="], capture_output=True, text=True, check=False, timeout=30
+    )
+    children: dict[int, list[int]] = {}
+    for line in done.stdout.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[0].isdigit() and fields[1].isdigit():
+            children.setdefault(int(fields[1]), []).append(int(fields[0]))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += below
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,14 +195,33 @@ class CliProcess:
         return self._wait(timeout, time.monotonic())
 
     def kill(self) -> None:
-        """Hard kill (SIGKILL / ``TerminateProcess``), for crash tests and cleanup."""
+        """Hard kill (SIGKILL / ``TerminateProcess``) of the child alone, for crash tests."""
         if self.running():
             self.popen.kill()
             self.popen.wait(timeout=STOP_TIMEOUT)
 
-    def close(self) -> None:
-        """Kill the child if it still runs, and close the log files."""
+    def kill_tree(self) -> None:
+        """Hard kill of the child and every process below it, for cleanup.
+
+        A service host starts its runtime in a session of its own, which killing the host
+        alone (or its process group) leaves running as an orphan."""
+        if not self.running():
+            return
+        if sys.platform == "win32":
+            subprocess.run(
+                ["taskkill", "/T", "/F", "/PID", str(self.pid)], capture_output=True, check=False, timeout=30
+            )
+            self.kill()
+            return
+        below = descendants(self.pid)  # before the kill: then they are reparented and lost
         self.kill()
+        for pid in below:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+    def close(self) -> None:
+        """Kill the child and what it started if it still runs, and close the log files."""
+        self.kill_tree()
         self._out.close()
         self._err.close()
 
@@ -190,7 +229,7 @@ class CliProcess:
         try:
             self.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.kill()
+            self.kill_tree()
             raise AssertionError(
                 f"{self.command!r} still running after {timeout}s; killed it. stderr:\n{self.stderr()}"
             ) from None

@@ -177,7 +177,8 @@ def test_a_hostile_answers_file_changes_nothing(tmp_path: Path) -> None:
     result = _run(sys.executable, "-m", "copier", "update", "--defaults", "--quiet", cwd=root, check=False)
     unit = (root / UNIT).read_text(encoding="utf-8")
     assert "/bin/sh" not in unit
-    assert "ExecStartPre=/opt/schnitzel-stream/edge-1/venv/bin/python -I -B -u -m schnitzel_stream" in unit
+    assert "\nExecStartPre=" not in unit
+    assert "\nExecStart=/opt/schnitzel-stream/edge-1/venv/bin/python -I -B -u -m schnitzel_stream" in unit
     for script in ("install.sh", "uninstall.sh"):
         assert "/bin/sh -c id" not in (root / script).read_text(encoding="utf-8")
     # copier refuses the update (its validator runs on the stored answer) and changes nothing;

@@ -2,7 +2,7 @@
 
 See hostile_answers/README.md for the three outcomes. Each rendered root is read back with
 the real parser of every format it holds: ``systemd-analyze verify`` for the unit, plistlib
-for the launchd plist, an XML parser for the task, ``sh -n`` for the shell scripts and a real
+for the launchd plist, the service definition's own checks for Windows, ``sh -n`` for the shell scripts and a real
 ``sh`` for the env file.
 """
 
@@ -16,7 +16,6 @@ import shlex
 import shutil
 import subprocess
 import sys
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -28,6 +27,7 @@ from schnitzel_stream.deploy._answers import check_answer
 from schnitzel_stream.deploy.layout import SECRET_QUESTIONS, answers_from_mapping
 from schnitzel_stream.deploy.root import validate_deployment
 from schnitzel_stream.deploy.service_files import parse_unit
+from schnitzel_stream.service.windows_spec import load_spec
 from tests.template._support import answers, render
 
 CASES_DIR = Path(__file__).parent / "hostile_answers"
@@ -110,8 +110,8 @@ def _rendered(template_dir: Path, tmp_path: Path, case: dict[str, Any], data: di
         if name.endswith(".plist"):
             plist = plistlib.loads(file.read_bytes())
             assert plist["ProgramArguments"][1] == "-I"
-        elif name.endswith(".xml"):
-            ET.fromstring(file.read_bytes())
+        elif name.endswith(".winsvc.json"):
+            load_spec(file)  # the service install reads it: every value as it checks them
         elif name.endswith(".service"):
             _verify_unit(file, tmp_path)
         elif name.endswith(".sh"):

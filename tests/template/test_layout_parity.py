@@ -12,7 +12,6 @@ from __future__ import annotations
 import plistlib
 import re
 import shlex
-import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,8 @@ import pytest
 import yaml
 
 from schnitzel_stream.deploy.layout import Layout, answers_from_mapping, layout_for
-from schnitzel_stream.deploy.service_files import TASK_NS, parse_unit, split_command, split_windows_args
+from schnitzel_stream.deploy.service_files import parse_unit, split_command
+from schnitzel_stream.service.windows_spec import load_spec
 from tests.template._support import OSES, SCOPES, answers, render
 
 EXTRA = {
@@ -87,11 +87,11 @@ def _from_scripts(root: Path, os_name: str) -> dict[str, str]:
     if os_name == "windows":
         install = _ps_assignments((root / "install.ps1").read_text(encoding="utf-8"))
         uninstall = _ps_assignments((root / "uninstall.ps1").read_text(encoding="utf-8"))
-        assert {k: uninstall[k] for k in ("Venv", "ConfigDir", "StateDir", "LogsDir")} == {
-            k: install[k] for k in ("Venv", "ConfigDir", "StateDir", "LogsDir")
-        }
+        keys = ("InstallDir", "ConfigDir", "StateDir", "LogsDir")
+        assert {k: uninstall[k] for k in keys} == {k: install[k] for k in keys}
         return {
-            "venv": install["Venv"],
+            # The scripts switch the junction <InstallDir>\venv between versions.
+            "venv": install["InstallDir"] + "\\venv",
             "config": install["ConfigDir"],
             "state": install["StateDir"],
             "logs": install["LogsDir"],
@@ -99,10 +99,11 @@ def _from_scripts(root: Path, os_name: str) -> dict[str, str]:
         }
     install = _sh_assignments((root / "install.sh").read_text(encoding="utf-8"))
     uninstall = _sh_assignments((root / "uninstall.sh").read_text(encoding="utf-8"))
-    for key in ("VENV", "CONFIG_DIR", "STATE_DIR", "LOGS_DIR"):
+    for key in ("INSTALL_DIR", "CONFIG_DIR", "STATE_DIR", "LOGS_DIR"):
         assert install[key] == uninstall[key], key
     return {
-        "venv": install["VENV"],
+        # The scripts switch the link <INSTALL_DIR>/venv between versions.
+        "venv": install["INSTALL_DIR"] + "/venv",
         "config": install["CONFIG_DIR"],
         "state": install["STATE_DIR"],
         "logs": install["LOGS_DIR"],
@@ -130,13 +131,10 @@ def _from_service_file(root: Path, os_name: str, layout: Layout) -> dict[str, st
             "service": path.name,
         }
     path = root / layout.service_file
-    task = ET.fromstring(path.read_bytes())
-    exec_ = task.find(f"{{{TASK_NS}}}Actions/{{{TASK_NS}}}Exec")
-    assert exec_ is not None
-    command = exec_.findtext(f"{{{TASK_NS}}}Command") or ""
-    args = split_windows_args(exec_.findtext(f"{{{TASK_NS}}}Arguments") or "")
+    spec = load_spec(path)
+    args = list(spec.arguments)
     return {
-        "python": split_windows_args(command)[0],
+        "python": spec.python,
         "graph": args[args.index("--graph") + 1],
         "env": args[args.index("--env-file") + 1],
         "service": path.name,

@@ -23,7 +23,7 @@ from tests.template._support import OSES, PROFILES, answers, cli, problems_of, r
 SERVICE_FILE = {
     "linux": "schnitzel-stream-edge-1.service",
     "macos": "dev.schnitzel-stream.edge-1.plist",
-    "windows": "schnitzel-stream-edge-1.xml",
+    "windows": "schnitzel-stream-edge-1.winsvc.json",
 }
 QUEUE_LABEL = re.compile(r'(    q\d+\[\("queue<br/>)(.*)("\)\])')
 

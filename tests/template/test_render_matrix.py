@@ -16,7 +16,7 @@ from tests.template._support import OSES, PROFILES, SCOPES, SECRETS, answers, cl
 SERVICE_FILE = {
     "linux": "schnitzel-stream-edge-1.service",
     "macos": "dev.schnitzel-stream.edge-1.plist",
-    "windows": "schnitzel-stream-edge-1.xml",
+    "windows": "schnitzel-stream-edge-1.winsvc.json",
 }
 SCRIPTS = {
     "linux": ("install.sh", "uninstall.sh"),

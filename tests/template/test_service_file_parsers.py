@@ -1,4 +1,4 @@
-"""The parsers behind `validate --deployment`: systemd units, Windows command lines, plists, task XML."""
+"""The parsers behind `validate --deployment`: systemd units, Windows command lines, plists."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import pytest
 
 from schnitzel_stream.deploy.service_files import (
     parse_plist,
-    parse_task_xml,
     parse_unit,
     split_command,
     split_windows_args,
@@ -65,15 +64,3 @@ def test_plist_errors() -> None:
     data, problems = parse_plist(b'<?xml version="1.0"?><plist version="1.0"><array/></plist>', "p.plist")
     assert data is None
     assert "not a dictionary" in problems[0].message
-
-
-def test_task_xml_refuses_entities() -> None:
-    bomb = b'<?xml version="1.0"?><!DOCTYPE t [<!ENTITY a "aaaa">]><Task>&a;</Task>'
-    task = parse_task_xml(bomb, "t.xml")
-    assert task.root is None
-    assert task.problems[0].code == "service.parse"
-    wrong = parse_task_xml(b"<Task/>", "t.xml")
-    assert wrong.root is None
-    assert "not Task" in wrong.problems[0].message
-    broken = parse_task_xml(b"<Task>\n<a>\n</Task>", "t.xml")
-    assert broken.problems[0].line == 3

@@ -146,7 +146,8 @@ def test_env_file_readable_by_others_is_a_warning(template_dir: Path, tmp_path: 
     env.chmod(0o600)
     code, problems = _validate_json(root)
     assert code == 0
-    assert problems == []
+    # A rendered root has no bundle yet (schnitzel-stream bundle): that warning, and nothing else.
+    assert [p["code"] for p in problems] == ["deploy.bundle-missing"]
 
 
 @pytest.mark.parametrize(
@@ -202,27 +203,27 @@ def test_env_file_readable_by_others_is_a_warning(template_dir: Path, tmp_path: 
         ),
         pytest.param(
             "windows",
-            "schnitzel-stream-edge-1.xml",
-            "<Enabled>true</Enabled>\n      <Delay>PT30S</Delay>",
-            "<Enabled>false</Enabled>\n      <Delay>PT30S</Delay>",
-            "deploy.task",
-            id="task-boot-trigger-disabled",
+            "schnitzel-stream-edge-1.winsvc.json",
+            '"account": "NT AUTHORITY\\\\LocalService"',
+            '"account": "NT AUTHORITY\\\\NetworkService"',
+            "deploy.winsvc",
+            id="winsvc-other-account",
         ),
         pytest.param(
             "windows",
-            "schnitzel-stream-edge-1.xml",
-            '<Command>"C:\\Program Files\\SchnitzelStream\\edge-1\\venv\\Scripts\\python.exe"</Command>',
-            "<Command>C:\\Program Files\\SchnitzelStream\\edge-1\\venv\\Scripts\\python.exe</Command>",
-            "deploy.quoting",
-            id="task-unquoted-program-files",
+            "schnitzel-stream-edge-1.winsvc.json",
+            '"restart_delay_sec": 5',
+            '"restart_delay_sec": 600',
+            "deploy.winsvc",
+            id="winsvc-restart-delay",
         ),
         pytest.param(
             "windows",
-            "schnitzel-stream-edge-1.xml",
-            '--graph "C:\\ProgramData\\SchnitzelStream\\edge-1\\config\\graph.yaml"',
-            '--graph "C:\\ProgramData\\SchnitzelStream\\edge-2\\config\\graph.yaml"',
+            "schnitzel-stream-edge-1.winsvc.json",
+            "SchnitzelStream\\\\edge-1\\\\config\\\\graph.yaml",
+            "SchnitzelStream\\\\edge-2\\\\config\\\\graph.yaml",
             "deploy.graph-path",
-            id="task-graph-path",
+            id="winsvc-graph-path",
         ),
     ],
 )
@@ -239,7 +240,7 @@ def test_service_file_drift(
 
 def test_missing_service_file(template_dir: Path, tmp_path: Path) -> None:
     root = _root(template_dir, tmp_path, "windows")
-    (root / "schnitzel-stream-edge-1.xml").unlink()
+    (root / "schnitzel-stream-edge-1.winsvc.json").unlink()
     assert "deploy.service-missing" in _codes(root)
 
 

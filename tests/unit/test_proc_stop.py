@@ -6,7 +6,9 @@ branches must agree with what the runtime listens for (runtime/signals.py).
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +92,35 @@ def test_env_adds_and_removes_variables(tmp_path: Path) -> None:
     with CliProcess([sys.executable, "-c", code], log_dir=tmp_path, env=env) as proc:
         finished = proc.wait(30)
     assert finished.stdout.split() == ["yes", "None"]
+
+
+#: A child that starts a grandchild in a session (POSIX) or process group (Windows) of its own,
+#: as the service host starts the runtime, and prints the grandchild's pid.
+_PARENT = """\
+import subprocess, sys, time
+kwargs = {"creationflags": 0x200} if sys.platform == "win32" else {"start_new_session": True}
+grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"], **kwargs)
+print(grandchild.pid, file=sys.stderr, flush=True)
+time.sleep(120)
+"""
+
+
+def _runs(pid: int) -> bool:
+    if sys.platform == "win32":
+        listed = subprocess.run(
+            ["tasklist", "/FI", f"PID eq {pid}", "/NH"], capture_output=True, text=True, check=False
+        ).stdout
+        return str(pid) in listed.split()
+    state = subprocess.run(["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True, check=False)
+    return bool(state.stdout.strip()) and not state.stdout.strip().startswith("Z")
+
+
+def test_closing_kills_what_the_child_started_in_a_session_of_its_own(tmp_path: Path) -> None:
+    with CliProcess([sys.executable, "-c", _PARENT], log_dir=tmp_path) as proc:
+        proc.wait_until(lambda: proc.stderr().strip().isdigit(), timeout=30, what="the grandchild's pid")
+        grandchild = int(proc.stderr())
+        assert _runs(grandchild)
+    deadline = time.monotonic() + 10
+    while _runs(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _runs(grandchild)

@@ -48,10 +48,10 @@ def _answers(os_name: OsName) -> Answers:
         ),
         pytest.param(
             "windows",
-            "schnitzel-stream-cam-1.xml",
+            "schnitzel-stream-cam-1.winsvc.json",
             ("install.ps1", "uninstall.ps1"),
             r"C:\Program Files\SchnitzelStream\cam-1\venv\Scripts\python.exe",
-            id="windows-task-scheduler-xml",
+            id="windows-service-definition",
         ),
     ],
 )

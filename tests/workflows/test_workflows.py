@@ -210,6 +210,7 @@ def test_the_tests_matrix_covers_three_oses_and_the_oldest_and_newest_python() -
         pytest.param("ci.yml", "tests", "graph_tests", id="ci-tests-graph-tests"),
         pytest.param("ci.yml", "template", "template", id="ci-template"),
         pytest.param("ci.yml", "wheel", "wheel", id="ci-wheel"),
+        pytest.param("ci.yml", "lifecycle", "lifecycle", id="ci-lifecycle"),
         pytest.param("release.yml", "verify", "wheel", id="release-verify"),
     ],
 )
@@ -322,16 +323,22 @@ def test_setup_uv_caches_in_ci_but_never_in_the_release() -> None:
     assert caching == {"ci.yml": {True}, "release.yml": {False}}
 
 
-def test_the_release_runs_on_version_tags_and_attaches_the_lock_export() -> None:
+def test_the_release_tags_the_version_it_built_and_attaches_the_lock_export() -> None:
     document: dict[Any, Any] = _workflow("release.yml")
     triggers = document[True]  # YAML 1.1 reads the key `on` as True
-    assert triggers == {"push": {"tags": ["v*"]}}
+    assert set(triggers) == {"workflow_dispatch"}
+    build = _jobs("release.yml")["build"]
+    assert build["if"] == "github.ref == 'refs/heads/main'"
+    build_script = " ".join(step.get("run", "") for step in build["steps"])
+    assert "nox -s wheel -- --out dist" in build_script
+    # The version comes from pyproject.toml, and the built wheel must carry exactly it.
+    assert 'tomllib.load(open("pyproject.toml", "rb"))["project"]["version"]' in build_script
+    assert 'test -f "dist/schnitzel_stream-${VERSION}-py3-none-any.whl"' in build_script
     publish = _jobs("release.yml")["publish"]
     assert set(publish["needs"]) == {"build", "verify"}
-    script = " ".join(step.get("run", "") for step in publish["steps"])
-    assert "gh release create" in script and "dist/*" in script
-    build_script = " ".join(step.get("run", "") for step in _jobs("release.yml")["build"]["steps"])
-    assert "nox -s wheel -- --out dist" in build_script
+    step = next(step for step in publish["steps"] if "gh release create" in step.get("run", ""))
+    assert step["env"]["TAG"] == "v${{ needs.build.outputs.version }}"
+    assert '--target "${COMMIT}"' in step["run"] and "dist/*" in step["run"]
 
 
 def test_dependabot_updates_the_actions_and_uv_lock() -> None:

@@ -20,6 +20,7 @@ from typing import TextIO
 
 from schnitzel_stream import __version__
 from schnitzel_stream.cli import (
+    _bundle,
     _common,
     _doctor,
     _env_file,
@@ -28,6 +29,7 @@ from schnitzel_stream.cli import (
     _queue,
     _run,
     _schema,
+    _service,
     _test,
     _top,
     _validate,
@@ -43,7 +45,7 @@ from schnitzel_stream.errors import (
 
 Handler = Callable[[argparse.Namespace], int]
 
-_SUBCOMMANDS = (_validate, _test, _run, _schema, _paths, _queue, _doctor, _graph, _top)
+_SUBCOMMANDS = (_validate, _test, _run, _schema, _paths, _queue, _doctor, _graph, _top, _bundle, _service)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,6 +1,6 @@
 """``--env-file PATH``: load a deployment's env file into the environment before anything runs.
 
-systemd reads the env file itself (``EnvironmentFile=``); launchd and Task Scheduler cannot,
+systemd reads the env file itself (``EnvironmentFile=``); launchd and the Windows SCM cannot,
 so their service files pass ``--env-file`` instead, and secrets stay in that one file. Values
 from the file win over variables already set, as with ``EnvironmentFile=``. Values of
 secret-looking variables (and passwords inside URLs) are registered for masking before any

@@ -70,5 +70,12 @@ def run(args: argparse.Namespace, write: Writer, strict: Strict) -> int:
     options = DeploymentOptions(check_paths=not args.no_path_checks, venv=args.venv)
     files = [file for root in roots for file in validate_deployment(root, options).files]
     report = strict(Report(files=tuple(files)), args)
+    if args.format == "text":
+        from pathlib import Path
+
+        from schnitzel_stream.deploy._bundle_check import versions_line
+
+        for root in roots:
+            print(versions_line(Path(root)), flush=True)
     write(report, args.format, args.output)
     return 0 if report.valid else 1

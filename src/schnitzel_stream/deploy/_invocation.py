@@ -10,6 +10,10 @@ working directory is writable, and without ``-I`` it would be on ``sys.path``), 
 interpreter option, a word that is not an option (a second command), or a second module.
 A runtime option the template does not write (``--log-level debug``) is a warning: the
 operator may have a reason, and none of them runs code.
+
+launchd and the Windows SCM start the service host instead (``-m schnitzel_stream service run
+HOST OPTIONS -- RUNTIME OPTIONS``, see ``schnitzel_stream.service``): its options are checked
+too, and the runtime options after ``--`` as above.
 """
 
 from __future__ import annotations
@@ -64,6 +68,9 @@ SERVICE_ENVIRONMENT = frozenset(
     }
 )
 _INTERPRETER_OPTIONS = frozenset({ISOLATED, "-B", "-u"})
+#: The service host (``service run``): its options with a value, and its flags.
+_HOST_VALUE_OPTIONS = frozenset({"--name", "--host-log", "--pid-file", "--cwd", "--stop-timeout"})
+_HOST_FLAGS = frozenset({"--scm", "--exit-0-when-invalid"})
 
 #: ``report(code, message, hint)`` adds one problem located at the command in the service file.
 Report = Callable[[str, str, "str | None"], None]
@@ -79,6 +86,9 @@ class Invocation:
     flags: frozenset[str] = frozenset()
     unknown: tuple[str, ...] = ()
     interpreter_options: tuple[str, ...] = ()
+    #: The service host's options (``service run ... --``), when the command starts the host.
+    host: dict[str, str] | None = None
+    host_flags: frozenset[str] = frozenset()
 
 
 def parse_invocation(argv: Sequence[str]) -> Invocation | None:
@@ -92,9 +102,22 @@ def parse_invocation(argv: Sequence[str]) -> Invocation | None:
     module: str | None = None
     if len(rest) >= 2 and rest[0] == "-m":
         module, rest = rest[1], rest[2:]
+    host: dict[str, str] | None = None
+    host_flags: set[str] = set()
+    unknown: list[str] = []
+    if rest[:2] == ["service", "run"]:
+        host, rest = {}, rest[2:]
+        while rest and rest[0] != "--":
+            word = rest.pop(0)
+            if word in _HOST_VALUE_OPTIONS and rest and rest[0] != "--":
+                host[word] = rest.pop(0)
+            elif word in _HOST_FLAGS:
+                host_flags.add(word)
+            else:
+                unknown.append(word)
+        rest = rest[1:]
     options: dict[str, str] = {}
     flags: set[str] = set()
-    unknown: list[str] = []
     i = 0
     while i < len(rest):
         word = rest[i]
@@ -113,7 +136,14 @@ def parse_invocation(argv: Sequence[str]) -> Invocation | None:
             unknown.append(word)
         i += 1
     return Invocation(
-        interpreter, module, options, frozenset(flags), tuple(unknown), tuple(interpreter_options)
+        interpreter,
+        module,
+        options,
+        frozenset(flags),
+        tuple(unknown),
+        tuple(interpreter_options),
+        host,
+        frozenset(host_flags),
     )
 
 
@@ -125,11 +155,17 @@ def check_invocation(
     report: Report,
     *,
     env_file_option: bool,
+    host_flag: str | None = None,
 ) -> None:
-    """Report where the command differs from the answers: interpreter, module, graph, env file, paths."""
+    """Report where the command differs from the answers: interpreter, module, graph, env file, paths.
+
+    ``host_flag``: the command must start the service host with this flag (``--scm`` for the
+    Windows service, ``--exit-0-when-invalid`` for launchd); ``None``: the runtime itself.
+    """
     if invocation is None:
         report("deploy.command", "the service command is empty", None)
         return
+    _check_host(invocation, layout, report, host_flag)
     if invocation.interpreter != layout.python_path:
         report(
             "deploy.command",
@@ -249,3 +285,37 @@ def collect(problems: list[Problem], file: str, line: int | None) -> Report:
         )
 
     return report
+
+
+def _check_host(invocation: Invocation, layout: Layout, report: Report, host_flag: str | None) -> None:
+    if host_flag is None:
+        if invocation.host is not None:
+            report(
+                "deploy.command", "the command starts the service host, which this manager does not use", None
+            )
+        return
+    host = invocation.host
+    if host is None:
+        report(
+            "deploy.command",
+            f"the command does not start the service host (service run {host_flag}): "
+            "exit 78 would restart forever, or a crash would not restart",
+            "render the root again (copier update)",
+        )
+        return
+    if invocation.host_flags != {host_flag}:
+        report("deploy.command", f"the service host must run with {host_flag} and no other flag", None)
+    sep = "\\" if layout.python_path.endswith(".exe") else "/"
+    expected = {"--name": layout.service_name, "--cwd": layout.state_dir}
+    for option, wanted in expected.items():
+        if host.get(option) != wanted:
+            report(
+                "deploy.command", f"service run {option} is {host.get(option)!r}, expected {wanted!r}", None
+            )
+    for option, directory in (("--host-log", layout.logs_dir), ("--pid-file", layout.state_dir)):
+        value = host.get(option)
+        if value is not None and not value.startswith(directory + sep):
+            report("deploy.command", f"service run {option} {value!r} is not under {directory}", None)
+    timeout = host.get("--stop-timeout", "15")
+    if not timeout.isdigit() or not 1 <= int(timeout) <= 600:
+        report("deploy.command", f"service run --stop-timeout {timeout!r} is not 1 to 600 seconds", None)

@@ -1,7 +1,7 @@
 """The env file of a deployment root: ``NAME=value`` lines in systemd's ``EnvironmentFile=`` format.
 
 One format for every OS: systemd reads it itself (``EnvironmentFile=``), and the runtime reads
-it with ``--env-file`` where the service manager cannot (launchd, Task Scheduler). The template
+it with ``--env-file`` where the service manager cannot (launchd, the Windows SCM). The template
 writes values with POSIX shell single quotes (``'it'"'"'s'``), which both systemd and ``sh``
 read the same way.
 

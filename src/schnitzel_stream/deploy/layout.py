@@ -93,7 +93,7 @@ def layout_for(answers: Answers) -> Layout:
     venv = f"{install}{sep}venv"
     python = f"{venv}{sep}" + ("Scripts\\python.exe" if os_name == "windows" else "bin/python")
     service_name = f"dev.schnitzel-stream.{name}" if os_name == "macos" else f"schnitzel-stream-{name}"
-    suffix = {"linux": ".service", "macos": ".plist", "windows": ".xml"}[os_name]
+    suffix = {"linux": ".service", "macos": ".plist", "windows": ".winsvc.json"}[os_name]
     scripts = ("install.ps1", "uninstall.ps1") if os_name == "windows" else ("install.sh", "uninstall.sh")
     return Layout(
         config_dir=dirs["config"],

@@ -9,7 +9,7 @@ install scripts and ``requirements.lock.txt``. :func:`validate_deployment` check
 - that every ``${VAR}`` and ``*_from_env`` variable the graph uses is defined in the env file;
 - that the service file exists, parses, and runs the command, graph, env file and path
   classes the answers call for (:mod:`.checks.systemd`, :mod:`.checks.launchd`,
-  :mod:`.checks.task`);
+  :mod:`.checks.winsvc`);
 - that the path classes exist or can be created and are usable by the service account
   (on the target OS only);
 - that the lock export is hash-pinned and matches the virtual environment, when present;
@@ -98,6 +98,7 @@ def validate_deployment(root: str | Path, options: DeploymentOptions | None = No
         reports.append(service_report)
     reports.append(_root_report(base, answers, answers_data, layout, options))
     reports.append(_lock_report(base, answers, layout, options))
+    reports.append(_bundle_report(base, answers_data))
     # The text report quotes the offending line: a leaked secret must not be repeated there.
     return Report(files=tuple(_secrets.masked_report(report, secrets) for report in reports))
 
@@ -219,9 +220,9 @@ def _check_service(
 
         problems, environ = check_plist(data, file, answers, layout)
     else:
-        from schnitzel_stream.deploy.checks.task import check_task
+        from schnitzel_stream.deploy.checks.winsvc import check_winsvc
 
-        problems = check_task(data, file, answers, layout)
+        problems = check_winsvc(data, file, answers, layout)
     problems.extend(_secrets.scan_text(text, file, secrets, what="the service file"))
     return FileReport.from_problems(file, problems, source=text), environ
 
@@ -273,6 +274,15 @@ def _root_report(
     return FileReport.from_problems(file, problems)
 
 
+def _bundle_report(base: Path, answers_data: dict[str, Any] | None) -> FileReport:
+    """The bundle (wheels/) against the template commit: see :mod:`._bundle_check`."""
+    from schnitzel_stream.deploy._bundle_check import bundle_problems, versions_of
+    from schnitzel_stream.deploy.bundle import MANIFEST_FILE, WHEELS_DIR
+
+    problems = bundle_problems(base, versions_of(base, answers_data))
+    return FileReport.from_problems(str(base / WHEELS_DIR / MANIFEST_FILE), problems)
+
+
 def _lock_report(
     base: Path, answers: Answers | None, layout: Layout | None, options: DeploymentOptions
 ) -> FileReport:
@@ -297,6 +307,10 @@ def _lock_report(
     elif answers is not None and layout is not None and current_os() == answers.target_os:
         venv = Path(layout.venv_dir)  # the install directory names a path on the device itself
     if venv is not None and venv.is_dir():
+        if answers is not None:
+            from schnitzel_stream.deploy._bundle_check import interpreter_problems
+
+            problems.extend(interpreter_problems(venv, answers, file))
         site, version = lock_export.venv_site_packages(venv)
         if site is None:
             problems.append(

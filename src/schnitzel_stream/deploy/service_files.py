@@ -3,8 +3,8 @@
 - systemd units (``.service``): sections of ``Key=value`` entries with line numbers, and
   command lines split the way systemd splits ``ExecStart=``;
 - launchd property lists (``.plist``), through :mod:`plistlib`;
-- Task Scheduler XML (``.xml``), through :mod:`xml.etree.ElementTree`, with the action's
-  arguments split by the Windows command-line rules (``CommandLineToArgvW``).
+- Windows command lines (the service definition's ``ImagePath``), split by the Windows rules
+  (``CommandLineToArgvW``).
 
 Each parser returns what it could read plus :class:`~schnitzel_stream.errors.Problem`s
 naming file and line; none raises for a malformed file.
@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import plistlib
 import shlex
-import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from schnitzel_stream.errors import Problem
 
-TASK_NS = "http://schemas.microsoft.com/windows/2004/02/mit/task"
 #: Prefixes systemd allows before an Exec*= command (ignore failure, argv0, no specifiers, ...).
 _EXEC_PREFIXES = "-@:+!|"
 
@@ -128,44 +126,6 @@ def plist_key_line(text: str, key: str) -> int | None:
         if needle in line:
             return number
     return None
-
-
-@dataclass(frozen=True, slots=True)
-class TaskXml:
-    """The parts of a Task Scheduler definition the checks read (``None`` when absent)."""
-
-    root: ET.Element | None
-    problems: list[Problem] = field(default_factory=list)
-
-    def find(self, path: str) -> ET.Element | None:
-        """Find ``Settings/RestartOnFailure/Count``-style paths in the task namespace."""
-        if self.root is None:
-            return None
-        qualified = "/".join(f"{{{TASK_NS}}}{part}" for part in path.split("/"))
-        return self.root.find(qualified)
-
-    def text(self, path: str) -> str | None:
-        found = self.find(path)
-        return None if found is None or found.text is None else found.text.strip()
-
-
-def parse_task_xml(data: bytes, file: str) -> TaskXml:
-    """Parse a Task Scheduler XML file; the root must be ``<Task>`` in the task namespace."""
-    if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        return TaskXml(
-            None, [Problem("service.parse", "a task definition has no DOCTYPE or entities", file=file)]
-        )
-    try:
-        # Safe: with no DOCTYPE there can be no entity expansion (billion laughs).
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        line = exc.position[0] if exc.position else None
-        return TaskXml(None, [Problem("service.parse", f"not well-formed XML: {exc}", file=file, line=line)])
-    if root.tag != f"{{{TASK_NS}}}Task":
-        return TaskXml(
-            None, [Problem("service.parse", f"the root element is {root.tag}, not Task", file=file)]
-        )
-    return TaskXml(root)
 
 
 def split_windows_args(text: str) -> list[str]:

@@ -1,8 +1,9 @@
 """Checks of a rendered launchd property list against the answers and DESIGN.md section 4.
 
 An allowlist, as for systemd units: every key and every environment variable is one the
-template writes, and ``ProgramArguments`` is the runtime started isolated (``-I``). A plist
-edited by hand or by an attacker is an error.
+template writes, and ``ProgramArguments`` is the service host started isolated (``-I``) with
+``--exit-0-when-invalid`` (launchd's ``KeepAlive`` restarts every non-zero exit), running the
+runtime. A plist edited by hand or by an attacker is an error.
 """
 
 from __future__ import annotations
@@ -114,5 +115,13 @@ def check_plist(
         )
     else:
         report = collect(problems, file, plist_key_line(text, "ProgramArguments"))
-        check_invocation(parse_invocation(args), environ, answers, layout, report, env_file_option=True)
+        check_invocation(
+            parse_invocation(args),
+            environ,
+            answers,
+            layout,
+            report,
+            env_file_option=True,
+            host_flag="--exit-0-when-invalid",
+        )
     return problems, environ

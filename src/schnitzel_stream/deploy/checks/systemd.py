@@ -79,7 +79,6 @@ _ALLOWED_KEYS = {
             "LogsDirectory",
             "WorkingDirectory",
             "ReadWritePaths",
-            "ExecStartPre",
             "ExecStart",
             "RestartSec",
             "RestartPreventExitStatus",
@@ -238,22 +237,14 @@ def _check_commands(
     problems: list[Problem],
     add: _Add,
 ) -> None:
-    """ExecStart= runs the runtime and ExecStartPre= only checks the graph, both isolated (-I)."""
+    """ExecStart= runs the runtime, isolated (-I). There is no ExecStartPre=: the runtime validates
+    the graph itself and exits 78, which RestartPreventExitStatus= governs only for ExecStart=."""
     starts = unit.all("Service", "ExecStart")
     if not starts:
         add("deploy.unit", "[Service] has no ExecStart=", None)
     elif len(starts) > 1:
         add("deploy.unit", "[Service] has more than one ExecStart=: the template writes one", starts[1].line)
-    pres = unit.all("Service", "ExecStartPre")
-    if not pres:
-        add(
-            "deploy.unit",
-            "no ExecStartPre= validates the graph",
-            None,
-            "ExecStartPre=<python> -I -m schnitzel_stream --graph <graph> --validate-only",
-            warning=True,
-        )
-    for entry in starts + pres:
+    for entry in starts:
         if entry.value[:1] and entry.value[0] in "-@:+!|":
             add(
                 "deploy.command",
@@ -266,14 +257,7 @@ def _check_commands(
             add("deploy.command", f"{entry.key}= has unbalanced quotes", entry.line)
             continue
         invocation = parse_invocation(argv)
-        if entry.key == "ExecStartPre" and (invocation is None or "--validate-only" not in invocation.flags):
-            add(
-                "deploy.command",
-                "ExecStartPre= runs something other than the graph check (--validate-only)",
-                entry.line,
-                "the template's only ExecStartPre= validates the graph",
-            )
-        if entry.key == "ExecStart" and invocation is not None and "--validate-only" in invocation.flags:
+        if invocation is not None and "--validate-only" in invocation.flags:
             add("deploy.command", "ExecStart= only validates the graph; it never runs it", entry.line)
         check_invocation(
             invocation,
