@@ -127,6 +127,8 @@ class Engine(ChainDriver):
         self._aborting = False
         self._failure: SchnitzelError | None = None
         self._failure_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._chains_done = 0
         self._runners: list[_Runner] = []
         self._chains: list[Chain] = []
         self._started = 0.0
@@ -181,6 +183,15 @@ class Engine(ChainDriver):
 
     def _request_stop(self, reason: str) -> None:
         self.stop_requested = self.stop_requested or reason
+        self._wake.set()
+
+    def _chain_thread(self, chain: Chain) -> None:
+        try:
+            (self._run_source if chain.head.is_source else self._run_inbox)(chain)
+        finally:
+            with self._failure_lock:
+                self._chains_done += 1
+            self._wake.set()
 
     def _on_sink(self) -> Callable[[], None] | None:
         return self._check_max_events if self.options.max_events is not None else None
@@ -202,9 +213,8 @@ class Engine(ChainDriver):
         self._started = self._clock()
         self._supervised_at = time.monotonic()
         for chain in self._chains:
-            target: Callable[[Chain], None] = self._run_source if chain.head.is_source else self._run_inbox
             chain.thread = threading.Thread(
-                target=target, args=(chain,), name=f"ss-{chain.head.decl.id}", daemon=True
+                target=self._chain_thread, args=(chain,), name=f"ss-{chain.head.decl.id}", daemon=True
             )
         for chain in reversed(self._chains):  # consumers first, so nothing waits on a missing thread
             assert chain.thread is not None
@@ -239,7 +249,8 @@ class Engine(ChainDriver):
         deadline = self._started + options.duration if options.duration else None
         next_status = self._started + options.status_interval
         while True:
-            time.sleep(options.tick)
+            self._wake.wait(options.tick)  # set when a chain ends or a node thread asks to stop
+            self._wake.clear()  # before the state is read below: no wake-up is lost
             self._supervised_at = time.monotonic()
             requested = self.stop_requested
             if requested is not None:
@@ -247,7 +258,7 @@ class Engine(ChainDriver):
                     return requested  # type: ignore[return-value]
                 log.info("stop requested (%s)", requested)
                 return "stopped"
-            if all(c.thread is not None and not c.thread.is_alive() for c in self._chains):
+            if self._chains_done == len(self._chains):
                 return "completed"
             now = self._clock()
             if deadline is not None and now >= deadline:
