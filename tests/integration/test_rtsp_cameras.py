@@ -56,6 +56,9 @@ edges:
 
 
 def _engine(text: str, **options: Any) -> Engine:
+    # Cameras reconnect forever: if the test server dies, the run must end (and fail) instead
+    # of hanging the suite.
+    options.setdefault("duration", 120.0)
     graph = load_graph_text(text, "cameras.yaml", ValidateOptions.from_environment())
     return Engine(graph, EngineOptions(status_interval=0, **options), notifier=Notifier(None))
 
