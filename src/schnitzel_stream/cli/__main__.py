@@ -1,9 +1,10 @@
 """The command line: argument parsing, subcommands, and the one place that picks exit codes.
 
-Each subcommand lives in its own ``cli/_<name>.py`` module with ``register(subparsers)``
-(which sets ``handler``), listed once in ``_SUBCOMMANDS``; handlers take the parsed arguments
-and return an exit code. Every subcommand module is imported to build the parser, so its
-module-level imports stay light (argparse, sys, cli helpers, errors): the handler imports
+Each subcommand lives in its own ``cli/_<name>.py`` module with ``configure(parser)``
+(description, arguments, and the ``handler`` default), and is listed once, with its help line,
+in ``_SUBCOMMANDS``; handlers take the parsed arguments and return an exit code. Only the
+chosen command's module is imported and its arguments built (``cli/_lazy_parser.py``), and
+its module-level imports stay light (argparse, sys, cli helpers, errors): the handler imports
 what it needs (runtime, nodes, logging, network, json schema libraries) when it runs.
 ``tests/unit/test_startup.py`` fails when ``--help`` or ``validate`` imports any of that.
 
@@ -14,27 +15,16 @@ reached through top-level options.
 from __future__ import annotations
 
 import argparse
+import functools
+import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import TextIO, cast
 
 from schnitzel_stream import __version__
-from schnitzel_stream.cli import (
-    _bundle,
-    _common,
-    _doctor,
-    _env_file,
-    _graph,
-    _paths,
-    _queue,
-    _run,
-    _schema,
-    _service,
-    _test,
-    _top,
-    _validate,
-)
+from schnitzel_stream.cli import _common, _env_file, _run
 from schnitzel_stream.cli._exit import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from schnitzel_stream.cli._lazy_parser import LazySubcommands
 from schnitzel_stream.errors import (
     ConfigError,
     DeploymentError,
@@ -45,10 +35,29 @@ from schnitzel_stream.errors import (
 
 Handler = Callable[[argparse.Namespace], int]
 
-_SUBCOMMANDS = (_validate, _test, _run, _schema, _paths, _queue, _doctor, _graph, _top, _bundle, _service)
+#: Every subcommand, in the order ``--help`` lists them, with its help line there.
+_SUBCOMMANDS = {
+    "validate": "check graph files, or whole deployment roots (--deployment ROOT)",
+    "test": "run graph tests (*.test.yaml): swap nodes, capture packets, check expectations",
+    "run": "run a graph (default: the embedded synthetic-camera demo)",
+    "schema": "print the graph JSON Schema (or the event, graph-test or report schemas)",
+    "paths": "print the resolved config, state and logs directories",
+    "queue": "inspect or purge a durable queue file",
+    "doctor": "check this machine: Python, packages, OpenCV, paths, disk, NOTIFY_SOCKET, network",
+    "graph": "print a graph's topology as a Mermaid or DOT diagram",
+    "top": "live view of a running graph: rates, inboxes, queues, retries, cameras",
+    "bundle": "make a deployment root self-contained: its wheel and every locked wheel in ROOT/wheels",
+    "service": "the service host (launchd, Windows SCM) and the Windows service's registration",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _configure(name: str, parser: argparse.ArgumentParser) -> None:
+    importlib.import_module(f"schnitzel_stream.cli._{name}").configure(parser)
+
+
+def build_parser(*, every_command: bool = False) -> argparse.ArgumentParser:
+    """The command line's parser. A subcommand's arguments are built when argparse reaches it;
+    ``every_command`` builds them all now, for whoever walks the whole parser (the docs tests)."""
     parser = argparse.ArgumentParser(
         prog="schnitzel-stream",
         description=(
@@ -73,9 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     _common.add_path_options(parser)
     _common.add_log_options(parser)
     _env_file.add_env_file_option(parser)
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in _SUBCOMMANDS:
-        module.register(subparsers)
+    subparsers = cast(
+        LazySubcommands, parser.add_subparsers(action=LazySubcommands, dest="command", metavar="COMMAND")
+    )
+    for name, help_line in _SUBCOMMANDS.items():
+        subparsers.add_lazy(name, help=help_line, build=functools.partial(_configure, name))
+    if every_command:
+        subparsers.build_all()
     return parser
 
 
@@ -85,7 +98,9 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return handler(args)
     if args.graph:
         if args.validate_only:
-            return _validate.validate_from_graph_option(args)
+            from schnitzel_stream.cli._validate import validate_from_graph_option
+
+            return validate_from_graph_option(args)
         args.graph_path = args.graph
         return _run.run_command(args)
     if args.validate_only:

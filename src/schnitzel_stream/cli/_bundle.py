@@ -13,21 +13,17 @@ if TYPE_CHECKING:
     from schnitzel_stream.deploy.bundle import BundleResult
 
 
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "bundle",
-        help="make a deployment root self-contained: its wheel and every locked wheel in ROOT/wheels",
-        description=(
-            "Put into ROOT/wheels the schnitzel-stream wheel of the commit the root's template came "
-            "from (.copier-answers.yml _commit) and every wheel of ROOT/requirements.lock.txt for the "
-            "root's target OS, each checked against the lock's hashes, plus manifest.json with every "
-            "file's sha256. The install scripts then install with no index at all (--no-index "
-            "--require-hashes), so an air-gapped device installs. The project wheel is built with uv "
-            "from a git checkout that has the commit (--source, the root's _src_path, or the checkout "
-            "this command runs from), or given with --wheel and checked against the commit. Exit code "
-            "0 when the bundle is complete, 1 when it cannot be made (the previous bundle stays), 2 "
-            "for usage errors."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Put into ROOT/wheels the schnitzel-stream wheel of the commit the root's template came "
+        "from (.copier-answers.yml _commit) and every wheel of ROOT/requirements.lock.txt for the "
+        "root's target OS, each checked against the lock's hashes, plus manifest.json with every "
+        "file's sha256. The install scripts then install with no index at all (--no-index "
+        "--require-hashes), so an air-gapped device installs. The project wheel is built with uv "
+        "from a git checkout that has the commit (--source, the root's _src_path, or the checkout "
+        "this command runs from), or given with --wheel and checked against the commit. Exit code "
+        "0 when the bundle is complete, 1 when it cannot be made (the previous bundle stays), 2 "
+        "for usage errors."
     )
     parser.add_argument("root", metavar="ROOT", help="the deployment root copier rendered")
     parser.add_argument(

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn, TextIO
 
+from schnitzel_stream.cli._lazy_parser import every_parser
 from schnitzel_stream.errors import UsageError
 from schnitzel_stream.paths import SCOPES, PathSet, resolve_paths
 
@@ -133,13 +134,10 @@ def json_usage_errors(parser: argparse.ArgumentParser, argv: Sequence[str]) -> N
         sys.stderr.write(JsonFormatter().format(record) + "\n")
         sys.exit(2)
 
-    pending = [parser]
-    while pending:
-        current = pending.pop()
+    def json_errors(current: argparse.ArgumentParser) -> None:
         current.error = functools.partial(error, current.prog)  # type: ignore[method-assign]
-        for action in current._actions:
-            if isinstance(action, argparse._SubParsersAction):
-                pending.extend(action.choices.values())
+
+    every_parser(parser, json_errors)
 
 
 def write_output(path: str, write: Callable[[TextIO], None]) -> None:

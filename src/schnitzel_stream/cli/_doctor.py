@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from schnitzel_stream import _json
 from schnitzel_stream.cli import _common
@@ -15,17 +15,13 @@ if TYPE_CHECKING:
 _MARK = {"ok": "ok", "warn": "WARN", "fail": "FAIL", "skip": "skip"}
 
 
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "doctor",
-        help="check this machine: Python, packages, OpenCV, paths, disk, NOTIFY_SOCKET, network",
-        description=(
-            "Check that this machine and this interpreter can run a deployment: the Python version, the "
-            "installed packages against the lock export, OpenCV's FFmpeg backend, the path classes and "
-            "free disk space, NOTIFY_SOCKET, the deployment root, and with --network the camera, backend "
-            "and broker. Each failure comes with a hint. Exit code 0 when nothing failed, 1 otherwise. "
-            "Run it with the deployment's own virtual environment."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Check that this machine and this interpreter can run a deployment: the Python version, the "
+        "installed packages against the lock export, OpenCV's FFmpeg backend, the path classes and "
+        "free disk space, NOTIFY_SOCKET, the deployment root, and with --network the camera, backend "
+        "and broker. Each failure comes with a hint. Exit code 0 when nothing failed, 1 otherwise. "
+        "Run it with the deployment's own virtual environment."
     )
     parser.add_argument("--deployment", metavar="ROOT", help="the deployment root to check against")
     parser.add_argument(

@@ -5,23 +5,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from schnitzel_stream.cli import _common
 from schnitzel_stream.errors import UsageError
 
 
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "graph",
-        help="print a graph's topology as a Mermaid or DOT diagram",
-        description=(
-            "Validate a graph and print its topology: every node with its plugin and kind, the edges, "
-            "and each durable queue as its own node joined to the queue nodes that use it. Mermaid "
-            "(the default) renders on GitHub and in most Markdown viewers inside a ```mermaid block; "
-            "DOT renders with Graphviz (dot -Tsvg). An invalid graph prints the validate report and "
-            "exits 1."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Validate a graph and print its topology: every node with its plugin and kind, the edges, "
+        "and each durable queue as its own node joined to the queue nodes that use it. Mermaid "
+        "(the default) renders on GitHub and in most Markdown viewers inside a ```mermaid block; "
+        "DOT renders with Graphviz (dot -Tsvg). An invalid graph prints the validate report and "
+        "exits 1."
     )
     parser.add_argument("path", metavar="FILE", help="the graph file")
     parser.add_argument(

@@ -11,14 +11,10 @@ from schnitzel_stream.cli import _common
 from schnitzel_stream.paths import PATH_CLASSES
 
 
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "paths",
-        help="print the resolved config, state and logs directories",
-        description=(
-            "Print the directories that ${config}, ${state} and ${logs} resolve to, and where each "
-            "value came from (scope default, environment variable or command line)."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Print the directories that ${config}, ${state} and ${logs} resolve to, and where each "
+        "value came from (scope default, environment variable or command line)."
     )
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format")
     _common.add_path_options(parser)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from schnitzel_stream import _json
 from schnitzel_stream.errors import UsageError
@@ -21,12 +21,10 @@ if TYPE_CHECKING:
     from schnitzel_stream.state.sqlite_queue import DeadFilter
 
 
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "queue",
-        help="inspect or purge a durable queue file",
-        description="Inspect a durable SQLite queue file (stats, peek) or empty it (purge). stats and peek "
-        "open the file read-only and are safe to run while a service uses it.",
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Inspect a durable SQLite queue file (stats, peek) or empty it (purge). stats and peek "
+        "open the file read-only and are safe to run while a service uses it."
     )
     actions = parser.add_subparsers(dest="queue_action", metavar="ACTION", required=True)
 

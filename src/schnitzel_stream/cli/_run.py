@@ -97,12 +97,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "run",
-        help="run a graph (default: the embedded synthetic-camera demo)",
-        description="Run a graph until its sources end, a limit is reached, or SIGTERM/SIGINT arrives.",
-    )
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = "Run a graph until its sources end, a limit is reached, or SIGTERM/SIGINT arrives."
     parser.add_argument("graph_path", nargs="?", metavar="GRAPH", help="graph file (default: the demo)")
     add_run_options(parser)
     _common.add_path_options(parser)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from schnitzel_stream.errors import UsageError
 
@@ -17,16 +16,12 @@ from schnitzel_stream.errors import UsageError
 _NAMES = ("graph", "event", "validate-report", "graph-test", "test-report")
 
 
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "schema",
-        help="print the graph JSON Schema (or the event, graph-test or report schemas)",
-        description=(
-            "Print a published JSON Schema (draft 2020-12): 'graph' (the graph document, with the "
-            "config schema of every built-in node), 'event' (a motion event's payload), "
-            "'validate-report' (the output of 'validate --format json'), 'graph-test' (a "
-            "*.test.yaml file) or 'test-report' (the output of 'test --format json')."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Print a published JSON Schema (draft 2020-12): 'graph' (the graph document, with the "
+        "config schema of every built-in node), 'event' (a motion event's payload), "
+        "'validate-report' (the output of 'validate --format json'), 'graph-test' (a "
+        "*.test.yaml file) or 'test-report' (the output of 'test --format json')."
     )
     parser.add_argument("--name", choices=_NAMES, default="graph", help="which schema (default: graph)")
     parser.add_argument(

@@ -15,7 +15,6 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from schnitzel_stream.errors import UsageError
 
@@ -23,16 +22,12 @@ _LOG_MAX_BYTES = 1_000_000
 EXIT_CONFIG = 78
 
 
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "service",
-        help="the service host (launchd, Windows SCM) and the Windows service's registration",
-        description=(
-            "'run' supervises the runtime as a child process for service managers that cannot tell "
-            "its exits apart: it forwards a stop as the runtime's graceful stop, lets the manager "
-            "restart a crash, and keeps an invalid graph (exit 78) from restarting. 'install' and "
-            "'remove' register and delete a root's Windows service (<service>.winsvc.json)."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "'run' supervises the runtime as a child process for service managers that cannot tell "
+        "its exits apart: it forwards a stop as the runtime's graceful stop, lets the manager "
+        "restart a crash, and keeps an invalid graph (exit 78) from restarting. 'install' and "
+        "'remove' register and delete a root's Windows service (<service>.winsvc.json)."
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 

@@ -25,17 +25,13 @@ _FORMATS = ("text", "json", "github", "junit")
 TESTS_DIR = "tests"
 
 
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "test",
-        help="run graph tests (*.test.yaml): swap nodes, capture packets, check expectations",
-        description=(
-            "Run graph tests: each case runs the graph once with the real engine, in its own "
-            "temporary directories, with some nodes replaced (a synthetic camera for a live one), "
-            "sources fed with given packets, and some nodes captured; the packets that reach a "
-            "captured node are checked against the case's expectations. Exit code 0 when every "
-            "case passes, 1 when a case fails or a test file is invalid, 2 for a usage error."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Run graph tests: each case runs the graph once with the real engine, in its own "
+        "temporary directories, with some nodes replaced (a synthetic camera for a live one), "
+        "sources fed with given packets, and some nodes captured; the packets that reach a "
+        "captured node are checked against the case's expectations. Exit code 0 when every "
+        "case passes, 1 when a case fails or a test file is invalid, 2 for a usage error."
     )
     parser.add_argument(
         "paths",

@@ -19,17 +19,13 @@ if TYPE_CHECKING:
 DEFAULT_ADDR = f"{_common.LOOPBACK}:9321"
 
 
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "top",
-        help="live view of a running graph: rates, inboxes, queues, retries, cameras",
-        description=(
-            "Show a running graph's nodes with their packet rates, inbox depths, drops and errors, and "
-            "per node its queue depth and oldest age, dead letters, retries, camera frame rate and frame "
-            "age, refreshed every interval. It reads the graph's metrics endpoint (run --metrics-addr). "
-            "On a terminal it is a live table until Ctrl-C; otherwise it prints plain lines, one block per "
-            "refresh (one block by default). Exit 1 when the endpoint cannot be read."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Show a running graph's nodes with their packet rates, inbox depths, drops and errors, and "
+        "per node its queue depth and oldest age, dead letters, retries, camera frame rate and frame "
+        "age, refreshed every interval. It reads the graph's metrics endpoint (run --metrics-addr). "
+        "On a terminal it is a live table until Ctrl-C; otherwise it prints plain lines, one block per "
+        "refresh (one block by default). Exit 1 when the endpoint cannot be read."
     )
     parser.add_argument(
         "--addr",

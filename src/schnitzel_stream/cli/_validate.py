@@ -10,7 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from schnitzel_stream.cli import _common, _env_file, _validate_deployment
 
@@ -20,17 +20,13 @@ if TYPE_CHECKING:
 _FORMATS = ("text", "json", "github")
 
 
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "validate",
-        help="check graph files, or whole deployment roots (--deployment ROOT)",
-        description=(
-            "Check graph files: YAML safety, the schema of the document and of every node's config, "
-            "plugin names, ${...} references, the environment variables *_from_env keys name, and the "
-            "topology (cycles, reachability, payload kinds). Every problem is reported, with file, "
-            "line and column. Exit code 0 when every file is valid (warnings allowed, unless "
-            "--strict), 1 when any has an error, 2 for a usage error."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Check graph files: YAML safety, the schema of the document and of every node's config, "
+        "plugin names, ${...} references, the environment variables *_from_env keys name, and the "
+        "topology (cycles, reachability, payload kinds). Every problem is reported, with file, "
+        "line and column. Exit code 0 when every file is valid (warnings allowed, unless "
+        "--strict), 1 when any has an error, 2 for a usage error."
     )
     parser.add_argument(
         "paths",
