@@ -4,7 +4,8 @@ systemd reads the env file itself (``EnvironmentFile=``); launchd and the Window
 so their service files pass ``--env-file`` instead, and secrets stay in that one file. Values
 from the file win over variables already set, as with ``EnvironmentFile=``. Values of
 secret-looking variables (and passwords inside URLs) are registered for masking before any
-log line is written.
+log line is written. Masking (``redact``, which loads threading) is imported only then: every
+start parses ``--env-file``, few give it.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ import argparse
 import os
 import re
 
-from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError
 
-_SECRET_NAME = re.compile(r"(?i)(PASSWORD|PASSWD|TOKEN|SECRET|AUTH|CREDENTIAL|API_?KEY|PRIVATE)")
+# A pattern, not a compiled regex: compiling it cost every start (--help, validate) a few hundred
+# microseconds, for env files only; re.search compiles it once and keeps it.
+_SECRET_NAME = r"(?i)(PASSWORD|PASSWD|TOKEN|SECRET|AUTH|CREDENTIAL|API_?KEY|PRIVATE)"
 
 
 def add_env_file_option(parser: argparse.ArgumentParser) -> None:
@@ -40,6 +42,7 @@ def read_env_file_masked(path: str) -> dict[str, str]:
 
     Raises :class:`ConfigError` with every problem in the file.
     """
+    from schnitzel_stream import redact
     from schnitzel_stream.deploy.envfile import read_env_file
 
     parsed = read_env_file(path)
@@ -47,7 +50,7 @@ def read_env_file_masked(path: str) -> dict[str, str]:
         raise ConfigError(parsed.problems)
     values = parsed.as_dict()
     for name, value in values.items():
-        if _SECRET_NAME.search(name):
+        if re.search(_SECRET_NAME, name):
             redact.register_secret(value)
             # "Bearer <token>": the token alone may also show up in a library's message.
             redact.register_secret(value.rpartition(" ")[2])
