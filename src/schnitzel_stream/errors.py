@@ -8,14 +8,12 @@ choose the exit code in one place (``cli/__main__.py``). Nothing below the CLI p
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong with an input, located as precisely as we can.
 
     ``path`` is the JSON path inside the document (``nodes[2].config.url``), ``line`` and

@@ -15,7 +15,6 @@ import json
 import math
 import os
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from typing import Any
 NON_PORTABLE_KINDS: frozenset[str] = frozenset({"frame"})
 
 IDEMPOTENCY_KEY = "idempotency_key"
+_FIELDS = ("kind", "source_id", "payload", "meta", "packet_id", "ts")
 
 # Packet ids are a per-process random prefix plus a counter: unique across processes with
 # overwhelming probability, and far cheaper than uuid4() on the per-packet hot path.
@@ -64,16 +64,44 @@ def utc_now_iso() -> str:
     return text
 
 
-@dataclass(slots=True)
 class Packet:
-    """One unit of data flowing along a graph edge."""
+    """One unit of data flowing along a graph edge.
 
-    kind: str
-    source_id: str
-    payload: Any
-    meta: dict[str, Any] = field(default_factory=dict)
-    packet_id: str = ""
-    ts: str = ""
+    A plain class with ``__slots__`` rather than a dataclass: every graph check imports this
+    module, and ``validate`` imports no dataclass machinery (docs/performance.md).
+    """
+
+    __slots__ = ("kind", "meta", "packet_id", "payload", "source_id", "ts")
+
+    def __init__(
+        self,
+        kind: str,
+        source_id: str,
+        payload: Any,
+        meta: dict[str, Any] | None = None,
+        packet_id: str = "",
+        ts: str = "",
+    ) -> None:
+        self.kind = kind
+        self.source_id = source_id
+        self.payload = payload
+        self.meta: dict[str, Any] = {} if meta is None else meta
+        self.packet_id = packet_id
+        self.ts = ts
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Packet):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it was
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in zip(_FIELDS, self._fields(), strict=True))
+        return f"Packet({fields})"
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (self.kind, self.source_id, self.payload, self.meta, self.packet_id, self.ts)
 
     @classmethod
     def new(

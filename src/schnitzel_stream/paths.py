@@ -18,9 +18,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
-from typing import Literal, TypeVar, get_args
+from typing import Literal, NamedTuple, TypeVar, get_args
 
 from schnitzel_stream.errors import ConfigError
 
@@ -52,8 +51,7 @@ def env_var_for(path_class: PathClass) -> str:
     return f"{ENV_PREFIX}{path_class.upper()}_DIR"
 
 
-@dataclass(frozen=True, slots=True)
-class PathSet:
+class PathSet(NamedTuple):
     """The three resolved directories and where each came from."""
 
     config: PurePath

@@ -48,12 +48,12 @@ edges:
 
 def test_valid_graph_becomes_a_typed_graph() -> None:
     graph = load_graph_text(GRAPH, "g.yaml", OPTIONS)
-    assert [(d.id, d.kind, d.spec.name, d.index) for d in graph.nodes] == [
+    assert [(d.id, d.kind, d.spec.name, d.position) for d in graph.nodes] == [
         ("cam", "source", "synthetic_camera", 0),
         ("motion", "node", "motion_detector", 1),
         ("out", "sink", "jsonl_sink", 2),
     ]
-    assert [(edge.src, edge.dst, edge.index) for edge in graph.edges] == [
+    assert [(edge.src, edge.dst, edge.position) for edge in graph.edges] == [
         ("cam", "motion", 0),
         ("motion", "out", 1),
     ]

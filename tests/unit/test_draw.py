@@ -56,7 +56,12 @@ def test_dot_is_a_digraph_with_the_same_topology(tmp_path: Path) -> None:
 def _hostile_graph() -> Graph:
     decls = tuple(
         NodeDecl(
-            id=name, kind="sink" if i else "source", plugin=name, spec=nodes.Collect.SPEC, config={}, index=i
+            id=name,
+            kind="sink" if i else "source",
+            plugin=name,
+            spec=nodes.Collect.SPEC,
+            config={},
+            position=i,
         )
         for i, name in enumerate(HOSTILE)
     )

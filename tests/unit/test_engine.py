@@ -36,7 +36,7 @@ def make_graph(rows: Sequence[NodeRow], edges: Sequence[tuple[str, str]], **runt
                 spec=cls.SPEC,
                 config=config,
                 runtime=runtime.get(node_id, RuntimeOptions()),
-                index=index,
+                position=index,
             )
         )
     return Graph(nodes=tuple(decls), edges=tuple(Edge(s, d, i) for i, (s, d) in enumerate(edges)))

@@ -61,9 +61,11 @@ DERIVED: dict[str, set[str]] = {
 
 
 def _plain(value: Any) -> Any:
-    """A settings value as JSON would hold it: dataclasses to dicts, sets and tuples to lists."""
+    """A settings value as JSON would hold it: records to dicts, sets and tuples to lists."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple) and hasattr(value, "_asdict"):  # a NamedTuple record
+        return {name: _plain(item) for name, item in value._asdict().items()}
     if isinstance(value, frozenset | set):
         return sorted(value)
     if isinstance(value, tuple | list):

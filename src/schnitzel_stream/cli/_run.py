@@ -21,7 +21,6 @@ import argparse
 import functools
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -166,7 +165,7 @@ def _run(args: argparse.Namespace, paths: PathSet, as_records: bool) -> int:
     from schnitzel_stream.graph.validate import ValidateOptions, validate_path, validate_text
 
     # A node reads its *_from_env variables when it starts: an unset one is a located error now.
-    options = replace(ValidateOptions.from_environment(paths=paths), require_env=True)
+    options = ValidateOptions.from_environment(paths=paths)._replace(require_env=True)
     graph_path: str | None = getattr(args, "graph_path", None)
     swallowed = getattr(args, "report_json", None)
     if graph_path is None and isinstance(swallowed, str) and swallowed.endswith((".yaml", ".yml")):

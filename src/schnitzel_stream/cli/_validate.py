@@ -79,13 +79,12 @@ def validate_from_graph_option(args: argparse.Namespace) -> int:
 
 
 def _validate(paths: Sequence[str], args: argparse.Namespace, *, fmt: str, output: str | None) -> int:
-    from dataclasses import replace
 
     from schnitzel_stream.graph.validate import ValidateOptions, validate_files
 
     options = ValidateOptions.from_environment(os.environ, _common.paths_from_args(args))
     # With --env-file the environment is the deployment's: a variable it lacks is an error.
-    options = replace(options, require_env=bool(getattr(args, "env_file", None)))
+    options = options._replace(require_env=bool(getattr(args, "env_file", None)))
     report = strict_if_asked(validate_files(paths, options), args)
     _write(report, fmt, output)
     return 0 if report.valid else 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 
 from schnitzel_stream.deploy import _secrets
@@ -86,8 +85,7 @@ def _deployment_hint(problem: Problem) -> Problem:
         name = problem.message.split("'")[1] if problem.message.count("'") >= 2 else "NAME"
         key = problem.message.split(" ", 1)[0]
         missing = problem.code == "env.unset"
-        return replace(
-            problem,
+        return problem._replace(
             code=_FROM_ENV_CODES[problem.code],
             message=f"{key} names {name}, but the env file "
             + ("does not define it" if missing else "sets it empty"),
@@ -96,8 +94,7 @@ def _deployment_hint(problem: Problem) -> Problem:
     if problem.code != "interp.missing-env":
         return problem
     name = problem.message.split("'")[1] if problem.message.count("'") >= 2 else "NAME"
-    return replace(
-        problem,
+    return problem._replace(
         message=f"the graph uses ${{{name}}}, but the env file does not define it",
         hint=f"add {name}=... to {ENV_FILE}, or give a default: ${{{name}:-default}}",
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import replace
 
 from schnitzel_stream import redact
 from schnitzel_stream.deploy.layout import SECRET_QUESTIONS
@@ -124,11 +123,11 @@ def masked_report(report: FileReport, secrets: Mapping[str, str]) -> FileReport:
         return redact.mask_url(text)
 
     problems = tuple(
-        replace(problem, message=mask(problem.message), hint=mask(problem.hint) if problem.hint else None)
+        problem._replace(message=mask(problem.message), hint=mask(problem.hint) if problem.hint else None)
         for problem in report.problems
     )
     source = mask(report.source) if report.source is not None else None
-    return replace(report, problems=problems, source=source)
+    return report._replace(problems=problems, source=source)
 
 
 def _key_line(text: str, key: str) -> int | None:

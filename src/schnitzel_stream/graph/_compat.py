@@ -17,7 +17,6 @@ Positions move with renamed keys, so later problems still point at the line the 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from schnitzel_stream.graph.findings import Finding, JsonPath
@@ -55,7 +54,7 @@ def normalize(document: SourceDocument) -> tuple[SourceDocument, list[Finding]]:
         data["edges"] = [_edge(i, edge, found) for i, edge in enumerate(edges)]
     if not found:
         return document, found
-    return replace(document, data=data, values=values, keys=keys), found
+    return document._replace(data=data, values=values, keys=keys), found
 
 
 def _node(

@@ -101,7 +101,7 @@ class NodeAnalysis:
                     spec=spec,
                     config=config,
                     runtime=runtime,
-                    index=index,
+                    position=index,
                 )
             )
 

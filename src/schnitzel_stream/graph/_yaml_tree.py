@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -56,8 +55,7 @@ class TreeError(Exception):
         self.code, self.message, self.line, self.column, self.path = code, message, line, column, path
 
 
-@dataclass(slots=True)
-class TreeIssue:
+class TreeIssue(NamedTuple):
     """A non-fatal problem (a duplicate key); building goes on so all of them are reported."""
 
     code: str
@@ -67,21 +65,25 @@ class TreeIssue:
     path: JsonPath
 
 
-@dataclass(slots=True)
 class Tree:
-    """The built document and the positions of every value and key in it."""
+    """The built document and the positions of every value and key in it.
 
-    data: Any = None
-    documents: int = 0
-    values: dict[JsonPath, Position] = field(default_factory=dict)
-    keys: dict[JsonPath, Position] = field(default_factory=dict)
-    issues: list[TreeIssue] = field(default_factory=list)
-    #: (first, last) 1-based lines of literal/folded block scalars, where tabs are content.
-    block_scalars: list[tuple[int, int]] = field(default_factory=list)
+    ``block_scalars`` holds the (first, last) 1-based lines of literal/folded block scalars,
+    where tabs are content.
+    """
+
+    __slots__ = ("block_scalars", "data", "documents", "issues", "keys", "values")
+
+    def __init__(self) -> None:
+        self.data: Any = None
+        self.documents = 0
+        self.values: dict[JsonPath, Position] = {}
+        self.keys: dict[JsonPath, Position] = {}
+        self.issues: list[TreeIssue] = []
+        self.block_scalars: list[tuple[int, int]] = []
 
 
-@dataclass(slots=True)
-class _Anchor:
+class _Anchor(NamedTuple):
     """What an ``&anchor`` names: its value, path, recorded positions and size, for ``*alias`` to replay."""
 
     value: Any
@@ -93,23 +95,26 @@ class _Anchor:
     key_text: str | None
 
 
-@dataclass(slots=True)
 class _Frame:
-    """A mapping or sequence being built: where its positions start, and its pending key or merges."""
+    """A mapping or sequence being built: where its positions start, and its pending key or merges.
 
-    path: JsonPath
-    value: Any
-    anchor: str | None
-    values_start: int
-    keys_start: int
-    nodes_start: int
-    is_mapping: bool
-    height: int = 1
-    pending_key: str | None = None
-    pending_merge: bool = False
-    explicit: dict[str, int] = field(default_factory=dict)
-    # (value, path prefix of its positions, values range, keys range) per merge source.
-    merges: list[tuple[dict[str, Any], JsonPath, _Span, _Span]] = field(default_factory=list)
+    ``merges`` holds (value, path prefix of its positions, values range, keys range) per merge source.
+    """
+
+    __slots__ = (
+        "anchor", "explicit", "height", "is_mapping", "keys_start", "merges", "nodes_start",
+        "path", "pending_key", "pending_merge", "value", "values_start",
+    )  # fmt: skip
+
+    def __init__(self, path: JsonPath, value: Any, anchor: str | None, starts: tuple[int, int, int]) -> None:
+        self.path, self.value, self.anchor = path, value, anchor
+        self.values_start, self.keys_start, self.nodes_start = starts
+        self.is_mapping = isinstance(value, dict)
+        self.height = 1
+        self.pending_key: str | None = None
+        self.pending_merge = False
+        self.explicit: dict[str, int] = {}
+        self.merges: list[tuple[dict[str, Any], JsonPath, _Span, _Span]] = []
 
 
 def _pos(mark: Any) -> Position:
@@ -189,17 +194,8 @@ class TreeBuilder:
         self._count(1, pos)
         path = self._child_path()
         self._values.append((path, pos))
-        self._stack.append(
-            _Frame(
-                path=path,
-                value={} if is_mapping else [],
-                anchor=event.anchor,
-                values_start=len(self._values) - 1,
-                keys_start=len(self._keys),
-                nodes_start=self._nodes - 1,
-                is_mapping=is_mapping,
-            )
-        )
+        starts = (len(self._values) - 1, len(self._keys), self._nodes - 1)
+        self._stack.append(_Frame(path, {} if is_mapping else [], event.anchor, starts))
 
     def _end(self) -> None:
         frame = self._stack.pop()

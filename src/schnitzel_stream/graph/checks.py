@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from schnitzel_stream.graph.findings import MAX_SHOWN, Finding, quoted
 from schnitzel_stream.graph.flow import Flow, packet_flow
@@ -26,9 +26,8 @@ from schnitzel_stream.nodes.registry import did_you_mean
 from schnitzel_stream.packet import NON_PORTABLE_KINDS
 
 
-@dataclass(frozen=True, slots=True)
-class NodeRef:
-    """A declared node: ``index`` is its position in ``nodes:``.
+class NodeRef(NamedTuple):
+    """A declared node: ``position`` is its place in ``nodes:``.
 
     ``kind`` is ``None`` when the declared kind is invalid (already reported); such a node
     may be meant as a source, so it seeds reachability instead of adding more errors.
@@ -36,17 +35,16 @@ class NodeRef:
 
     id: str
     kind: Role | None
-    index: int
+    position: int
     spec: NodeSpec | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class EdgeRef:
+class EdgeRef(NamedTuple):
     """A declared edge; ``src_key``/``dst_key`` say which spelling (``from``/``src``) was used."""
 
     src: str
     dst: str
-    index: int
+    position: int
     src_key: str = "from"
     dst_key: str = "to"
 
@@ -76,8 +74,8 @@ def checked_graph(
             findings.append(
                 Finding(
                     "graph.duplicate-id",
-                    f"duplicate node id {quoted(node.id)} (first used by nodes[{first.index}])",
-                    ("nodes", node.index, "id"),
+                    f"duplicate node id {quoted(node.id)} (first used by nodes[{first.position}])",
+                    ("nodes", node.position, "id"),
                 )
             )
     before = len(findings)
@@ -106,7 +104,7 @@ def _links(by_id: Mapping[str, NodeRef], edges: Iterable[EdgeRef], findings: lis
                     Finding(
                         "graph.unknown-node",
                         f"edge refers to unknown node {quoted(end)}",
-                        ("edges", edge.index, key),
+                        ("edges", edge.position, key),
                         hint=did_you_mean(end, by_id) or _some_ids(by_id),
                     )
                 )
@@ -119,7 +117,7 @@ def _links(by_id: Mapping[str, NodeRef], edges: Iterable[EdgeRef], findings: lis
                 Finding(
                     "graph.into-source",
                     f"source {dst.id!r} cannot receive packets; edges only leave sources",
-                    ("edges", edge.index, edge.dst_key),
+                    ("edges", edge.position, edge.dst_key),
                 )
             )
         if src.kind == "sink":
@@ -127,7 +125,7 @@ def _links(by_id: Mapping[str, NodeRef], edges: Iterable[EdgeRef], findings: lis
                 Finding(
                     "graph.from-sink",
                     f"sink {src.id!r} cannot send packets; edges only enter sinks",
-                    ("edges", edge.index, edge.src_key),
+                    ("edges", edge.position, edge.src_key),
                 )
             )
         if wrong_way:
@@ -138,13 +136,13 @@ def _links(by_id: Mapping[str, NodeRef], edges: Iterable[EdgeRef], findings: lis
                 Finding(
                     "graph.duplicate-edge",
                     f"edge {edge.src} -> {edge.dst} is declared twice (first as edges[{first_index[pair]}])",
-                    ("edges", edge.index),
+                    ("edges", edge.position),
                     severity="warning",
                     hint="each packet would be delivered twice",
                 )
             )
             continue
-        first_index[pair] = edge.index
+        first_index[pair] = edge.position
         links.append(edge)
     return links
 
@@ -193,7 +191,7 @@ def _cycles(by_id: Mapping[str, NodeRef], links: Sequence[EdgeRef], findings: li
                         Finding(
                             "graph.cycle",
                             "edges form a cycle: " + " -> ".join(_cut(node_id) for node_id in cycle),
-                            ("edges", edge.index),
+                            ("edges", edge.position),
                             hint="packets would circle forever; remove one of these edges",
                         )
                     )
@@ -226,7 +224,7 @@ def _reachability(by_id: Mapping[str, NodeRef], links: Sequence[EdgeRef], findin
                 Finding(
                     "graph.unreachable",
                     f"{node.kind} {node.id!r} is not reachable from any source",
-                    ("nodes", node.index, "id"),
+                    ("nodes", node.position, "id"),
                     hint="add an edge that leads to it, or remove it",
                 )
             )
@@ -235,7 +233,7 @@ def _reachability(by_id: Mapping[str, NodeRef], links: Sequence[EdgeRef], findin
                 Finding(
                     "graph.dead-end",
                     f"{node.kind} {node.id!r} has no outgoing edge; its packets go nowhere",
-                    ("nodes", node.index, "id"),
+                    ("nodes", node.position, "id"),
                     severity="warning",
                 )
             )
@@ -260,7 +258,7 @@ def _plural(kinds: Iterable[str]) -> str:
 def _edge_kinds(
     edge: EdgeRef, src: NodeRef, dst: NodeRef, spec: NodeSpec, kinds: frozenset[str]
 ) -> list[Finding]:
-    where = ("edges", edge.index, edge.dst_key)
+    where = ("edges", edge.position, edge.dst_key)
     if spec.portable:
         frames = kinds & NON_PORTABLE_KINDS
         if frames:

@@ -36,9 +36,9 @@ entry, and a key of the marked node's own config once, at the marked node.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any
+from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from schnitzel_stream.graph.findings import Finding, JsonPath
 from schnitzel_stream.graph.load import SourceDocument
@@ -116,14 +116,16 @@ def published_config(
     }
 
 
-@dataclass(frozen=True, slots=True)
-class Expansion:
+_NO_ORIGINS: Mapping[JsonPath, JsonPath] = MappingProxyType({})
+
+
+class Expansion(NamedTuple):
     """The document's data with the camera list expanded, and where each generated path came from."""
 
     data: dict[str, Any]
-    findings: list[Finding] = field(default_factory=list)
+    findings: Sequence[Finding] = ()
     #: Path prefixes in ``data`` that were written elsewhere in the file, longest wins.
-    origins: Mapping[JsonPath, JsonPath] = field(default_factory=dict)
+    origins: Mapping[JsonPath, JsonPath] = _NO_ORIGINS
 
     def locate(self, finding: Finding) -> Finding:
         """``finding`` with its path moved to where the file says what it is about."""
@@ -133,7 +135,7 @@ class Expansion:
         for cut in range(len(path), 0, -1):
             origin = self.origins.get(path[:cut])
             if origin is not None:
-                return replace(finding, path=(*origin, *path[cut:]))
+                return finding._replace(path=(*origin, *path[cut:]))
         return finding
 
 

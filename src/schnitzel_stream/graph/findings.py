@@ -10,8 +10,7 @@ Keeping the tuple until the end means no stage has to parse path strings back.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from schnitzel_stream.errors import Severity
 
@@ -48,8 +47,7 @@ def format_path(path: JsonPath) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A problem before it is located in a file: a code, a plain sentence and a JSON path."""
 
     code: str

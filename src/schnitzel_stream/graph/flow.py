@@ -15,14 +15,13 @@ result to build nodes upstream first and to size the inboxes of nodes that recei
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from graphlib import TopologicalSorter
+from typing import NamedTuple
 
 from schnitzel_stream.nodes.base import ANY_KIND, NodeSpec, Role
 
 
-@dataclass(frozen=True, slots=True)
-class Flow:
+class Flow(NamedTuple):
     """The result for one graph: order, and the kinds known to travel out of each node."""
 
     order: tuple[str, ...]

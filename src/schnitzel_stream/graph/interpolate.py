@@ -21,8 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from schnitzel_stream.graph.findings import Finding, JsonPath, quoted
 from schnitzel_stream.paths import PATH_CLASSES, PathSet
@@ -36,23 +35,25 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _NULL = object()  # an oc.env default of null: the whole value becomes None
 
 
-@dataclass(slots=True)
 class Interpolated:
     """The interpolated value, the problems found, and which strings held references.
 
     ``unresolved`` strings still hold a reference that could not be resolved, so a schema
-    complaint about them would only repeat the real problem.
+    complaint about them would only repeat the real problem. ``expanded`` counts the
+    characters references have added so far (bounded by :data:`MAX_EXPANDED`).
     """
 
-    value: Any
-    findings: list[Finding] = field(default_factory=list)
-    references: set[JsonPath] = field(default_factory=set)
-    unresolved: set[JsonPath] = field(default_factory=set)
-    expanded: int = 0
+    __slots__ = ("expanded", "findings", "references", "unresolved", "value")
+
+    def __init__(self, value: Any = None) -> None:
+        self.value = value
+        self.findings: list[Finding] = []
+        self.references: set[JsonPath] = set()
+        self.unresolved: set[JsonPath] = set()
+        self.expanded = 0
 
 
-@dataclass(frozen=True, slots=True)
-class _Context:
+class _Context(NamedTuple):
     """Where a string is interpolated: the path classes, the environment, its path, the result."""
 
     paths: PathSet | None

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple, Self, get_args
 
 from schnitzel_stream.graph.flow import Flow, packet_flow
 from schnitzel_stream.nodes.base import NodeSpec, Role
@@ -14,16 +14,14 @@ OVERFLOW_POLICIES: tuple[Overflow, ...] = get_args(Overflow)
 DEFAULT_INBOX_MAX = 1024
 
 
-@dataclass(frozen=True, slots=True)
-class RuntimeOptions:
+class RuntimeOptions(NamedTuple):
     """Per-node engine settings from ``config.__runtime__``; ``None`` means the default."""
 
     inbox_max: int | None = None
     inbox_overflow: Overflow | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class NodeDecl:
+class NodeDecl(NamedTuple):
     """One entry of ``nodes:``, validated, with config interpolated and ``__runtime__`` split off."""
 
     id: str
@@ -32,20 +30,28 @@ class NodeDecl:
     spec: NodeSpec
     config: Mapping[str, Any]
     runtime: RuntimeOptions = RuntimeOptions()
-    index: int = 0
+    #: Its place in ``nodes:``.
+    position: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Edge:
-    """A resolved edge from node ``src`` to node ``dst``; ``index`` is its place in ``edges``."""
+class Edge(NamedTuple):
+    """A resolved edge from node ``src`` to node ``dst``; ``position`` is its place in ``edges``."""
 
     src: str
     dst: str
-    index: int = 0
+    position: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Graph:
+class _GraphFields(NamedTuple):
+    nodes: tuple[NodeDecl, ...]
+    edges: tuple[Edge, ...]
+    version: int = 2
+    source_file: str | None = None
+    config: Mapping[str, Any] = MappingProxyType({})
+    flow: Flow | None = None
+
+
+class Graph(_GraphFields):
     """A valid version-2 graph document.
 
     ``flow`` is its node order and the packet kinds along its edges
@@ -53,23 +59,26 @@ class Graph:
     graph built in code without one gets it computed here.
     """
 
-    nodes: tuple[NodeDecl, ...]
-    edges: tuple[Edge, ...]
-    version: int = 2
-    source_file: str | None = None
-    config: Mapping[str, Any] = field(default_factory=dict)
-    flow: Flow | None = None
+    __slots__ = ()
 
-    def __post_init__(self) -> None:
-        if self.flow is None:
-            nodes = {decl.id: (decl.kind, decl.spec) for decl in self.nodes}
-            links = dict.fromkeys((edge.src, edge.dst) for edge in self.edges)
-            object.__setattr__(self, "flow", packet_flow(nodes, links))
+    def __new__(
+        cls,
+        nodes: tuple[NodeDecl, ...],
+        edges: tuple[Edge, ...],
+        version: int = 2,
+        source_file: str | None = None,
+        config: Mapping[str, Any] = MappingProxyType({}),
+        flow: Flow | None = None,
+    ) -> Self:
+        if flow is None:
+            kinds = {decl.id: (decl.kind, decl.spec) for decl in nodes}
+            flow = packet_flow(kinds, dict.fromkeys((edge.src, edge.dst) for edge in edges))
+        return super().__new__(cls, nodes, edges, version, source_file, config, flow)
 
     @property
     def order(self) -> tuple[str, ...]:
         """Node ids, every node after all of its senders (sources first)."""
-        assert self.flow is not None  # set by __post_init__
+        assert self.flow is not None  # set by __new__
         return self.flow.order
 
     def receives(self, node_id: str) -> frozenset[str]:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TextIO, get_args
+from typing import Any, Literal, NamedTuple, TextIO, get_args
 
 from schnitzel_stream.errors import Problem
 from schnitzel_stream.graph.report_text import render_text
@@ -19,8 +18,7 @@ Format = Literal["text", "json", "github"]
 FORMATS: tuple[Format, ...] = get_args(Format)
 
 
-@dataclass(frozen=True, slots=True)
-class FileReport:
+class FileReport(NamedTuple):
     """The outcome for one file: valid unless some problem is an error (warnings are fine).
 
     ``source`` is the file's text when it could be read, so the text renderer can quote lines.
@@ -29,7 +27,7 @@ class FileReport:
     path: str
     valid: bool
     problems: tuple[Problem, ...] = ()
-    source: str | None = field(default=None, repr=False, compare=False)
+    source: str | None = None
 
     @classmethod
     def from_problems(cls, path: str, problems: Sequence[Problem], source: str | None = None) -> FileReport:
@@ -45,8 +43,7 @@ class FileReport:
         return sum(1 for problem in self.problems if problem.severity == "warning")
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(NamedTuple):
     """The outcome for every file checked in one call."""
 
     files: tuple[FileReport, ...]
@@ -80,7 +77,7 @@ def promote_warnings(report: Report) -> Report:
     """``report`` with every warning made an error (``validate --strict``), codes and words kept."""
     files = []
     for file in report.files:
-        problems = [replace(p, severity="error") if p.severity == "warning" else p for p in file.problems]
+        problems = [p._replace(severity="error") if p.severity == "warning" else p for p in file.problems]
         files.append(FileReport.from_problems(file.path, problems, source=file.source))
     return Report(files=tuple(files))
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from schnitzel_stream.errors import GraphError, Problem
 from schnitzel_stream.graph._compat import normalize
@@ -44,8 +43,7 @@ HINTS_PER_FILE = 16
 GRAPH_TEST_SUFFIXES = (".test.yaml", ".test.yml")
 
 
-@dataclass(frozen=True, slots=True)
-class ValidateOptions:
+class ValidateOptions(NamedTuple):
     """What validation needs from outside the graph file.
 
     ``environ`` resolves ``${NAME}``; ``paths`` resolves ``${state}``/``${config}``/``${logs}``;
@@ -197,7 +195,7 @@ def analyse(document: SourceDocument, options: ValidateOptions) -> tuple[Graph |
     config = data.get("config")
     graph = Graph(
         nodes=tuple(analysis.decls),
-        edges=tuple(Edge(src=edge.src, dst=edge.dst, index=edge.index) for edge in edges),
+        edges=tuple(Edge(src=edge.src, dst=edge.dst, position=edge.position) for edge in edges),
         version=2,
         source_file=document.file,
         config=config if isinstance(config, dict) else {},

@@ -293,7 +293,7 @@ def _real_path_problems(graph: Graph, case: Case, document: SourceDocument) -> I
     for decl in graph.nodes:
         if decl.id in captured:
             continue
-        for path, value in _strings(decl.config, ("nodes", decl.index, "config")):
+        for path, value in _strings(decl.config, ("nodes", decl.position, "config")):
             if not PurePath(value).is_absolute():
                 continue
             hit = next((d for d in real if PurePath(value) == d or PurePath(value).is_relative_to(d)), None)

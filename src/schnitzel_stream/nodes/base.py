@@ -28,11 +28,11 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
-from schnitzel_stream.latency import LatencyHistogram
-from schnitzel_stream.packet import Packet
+if TYPE_CHECKING:  # annotations only: validate reads specs without the runtime's modules
+    from schnitzel_stream.latency import LatencyHistogram
+    from schnitzel_stream.packet import Packet
 
 Role = Literal["source", "node", "sink"]
 ANY_KIND = "*"
@@ -40,8 +40,7 @@ ANY_KIND = "*"
 JsonSchema = Mapping[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigFinding:
+class ConfigFinding(NamedTuple):
     """A problem a spec's ``check`` found in a schema-valid config, at the config key ``key``."""
 
     key: str
@@ -55,8 +54,7 @@ class ConfigFinding:
 ConfigCheck = Callable[[Mapping[str, Any]], list[ConfigFinding]]
 
 
-@dataclass(frozen=True, slots=True)
-class NodeSpec:
+class NodeSpec(NamedTuple):
     """What ``validate`` needs to know about a plugin, without constructing it.
 
     ``consumes``/``produces`` list packet kinds; ``"*"`` in ``consumes`` accepts anything and
@@ -83,7 +81,7 @@ class NodeSpec:
     portable: bool = False
     live: bool = False
     blocking: bool = True
-    aliases: tuple[str, ...] = field(default=())
+    aliases: tuple[str, ...] = ()
     check: ConfigCheck | None = None
 
     @property

@@ -13,8 +13,7 @@ import json
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from schnitzel_stream._json import finite
 from schnitzel_stream.errors import OutputClosed
@@ -23,8 +22,7 @@ from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Source
 from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet, new_packet_id, utc_now_iso
 
 
-@dataclass(frozen=True, slots=True)
-class StaticItem:
+class StaticItem(NamedTuple):
     """One configured packet; ``source_id=None`` means the node id."""
 
     payload: Any
@@ -47,8 +45,7 @@ class StaticItem:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class StaticSourceSettings:
+class StaticSourceSettings(NamedTuple):
     """The static source's config with the schema's defaults applied."""
 
     packets: tuple[StaticItem, ...]
@@ -123,8 +120,7 @@ class Identity(Node):
         return (packet,)
 
 
-@dataclass(frozen=True, slots=True)
-class PrintSinkSettings:
+class PrintSinkSettings(NamedTuple):
     """The print sink's config with defaults applied."""
 
     prefix: str

@@ -11,9 +11,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 from schnitzel_stream.errors import NodeError, Problem
 from schnitzel_stream.nodes._paths import output_check, require_output
@@ -24,8 +23,7 @@ from schnitzel_stream.packet import Packet
 _COMPACT: dict[str, Any] = {"ensure_ascii": False, "separators": (",", ":"), "allow_nan": False}
 
 
-@dataclass(frozen=True, slots=True)
-class JsonlSinkSettings:
+class JsonlSinkSettings(NamedTuple):
     """The sink's config with defaults applied (names match the schema's properties)."""
 
     path: str

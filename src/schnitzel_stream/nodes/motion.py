@@ -30,8 +30,7 @@ sender reports), so a receiver can tell how old an event's frame is.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from schnitzel_stream.errors import NodeError, Problem
 from schnitzel_stream.nodes._settings import with_defaults
@@ -91,8 +90,7 @@ EVENT_SCHEMA: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class MotionSettings:
+class MotionSettings(NamedTuple):
     """The detector's config with the schema's defaults applied (names match its properties)."""
 
     threshold: int
@@ -115,14 +113,24 @@ class MotionSettings:
         )
 
 
-@dataclass(slots=True)
 class _Model:
-    """The background model at the working (downscaled) resolution."""
+    """The background model at the working (downscaled) resolution.
 
-    shape: tuple[int, ...]
-    mean: npt.NDArray[np.float32]  # running average, what learning_rate updates
-    image: npt.NDArray[Any]  # the average rounded (uint8), what frames are compared with
-    age: npt.NDArray[np.uint16] | None  # consecutive foreground frames per pixel
+    ``mean`` is the running average that learning_rate updates, ``image`` that average
+    rounded (uint8), which frames are compared with, and ``age`` the consecutive foreground
+    frames per pixel.
+    """
+
+    __slots__ = ("age", "image", "mean", "shape")
+
+    def __init__(
+        self,
+        shape: tuple[int, ...],
+        mean: npt.NDArray[np.float32],
+        image: npt.NDArray[Any],
+        age: npt.NDArray[np.uint16] | None,
+    ) -> None:
+        self.shape, self.mean, self.image, self.age = shape, mean, image, age
 
 
 class MotionDetector(Node):

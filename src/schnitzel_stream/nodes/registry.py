@@ -26,8 +26,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Role
 
@@ -83,8 +82,7 @@ class PluginError(Exception):
         self.hint = hint
 
 
-@dataclass(frozen=True, slots=True)
-class Resolved:
+class Resolved(NamedTuple):
     """A plugin name resolved to a spec; ``builtin`` says whether we ship it.
 
     ``design_path`` is set when the name was one of :data:`DESIGN_PATHS`.

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from schnitzel_stream.nodes._settings import with_defaults
 from schnitzel_stream.nodes.base import NodeSpec, Source
@@ -37,8 +36,7 @@ _TEXTURE_LOW, _TEXTURE_HIGH = 50, 120
 _TEXTURE_NOISE = 10
 
 
-@dataclass(frozen=True, slots=True)
-class SyntheticObject:
+class SyntheticObject(NamedTuple):
     """A solid rectangle that is drawn while ``enter <= n < exit`` (``exit=None``: forever).
 
     At frame ``n`` its top-left corner is ``(x + dx*(n-enter), y + dy*(n-enter))``.
@@ -87,8 +85,7 @@ class SyntheticObject:
         return x0, y0, x1, y1
 
 
-@dataclass(frozen=True, slots=True)
-class SyntheticCameraSettings:
+class SyntheticCameraSettings(NamedTuple):
     """The camera's config with the schema's defaults applied (names match its properties)."""
 
     width: int
