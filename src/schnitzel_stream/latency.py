@@ -15,8 +15,6 @@ observation behind the sum. A scrape tolerates that; nothing waits on a lock for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 __all__ = ["BUCKETS", "EXPOSED_BITS", "HistogramSnapshot", "LatencyHistogram"]
 
 #: ``int.bit_length()`` of a non-negative 64-bit nanosecond count is at most 64.
@@ -47,12 +45,29 @@ class LatencyHistogram:
         return HistogramSnapshot(tuple(self.counts), self.sum_ns)
 
 
-@dataclass(frozen=True, slots=True)
 class HistogramSnapshot:
-    """A copy of a histogram's buckets (``counts[b]``: observations of bit length ``b``)."""
+    """A copy of a histogram's buckets (``counts[b]``: observations of bit length ``b``).
 
-    counts: tuple[int, ...]
-    sum_ns: int
+    Not a NamedTuple (its ``count`` would shadow tuple.count) nor a dataclass (node modules
+    import this one, and ``validate`` imports no dataclass machinery).
+    """
+
+    __slots__ = ("counts", "sum_ns")
+
+    def __init__(self, counts: tuple[int, ...], sum_ns: int) -> None:
+        self.counts = counts
+        self.sum_ns = sum_ns
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, HistogramSnapshot):
+            return NotImplemented
+        return (self.counts, self.sum_ns) == (other.counts, other.sum_ns)
+
+    def __hash__(self) -> int:
+        return hash((self.counts, self.sum_ns))
+
+    def __repr__(self) -> str:
+        return f"HistogramSnapshot(counts={self.counts!r}, sum_ns={self.sum_ns!r})"
 
     @classmethod
     def empty(cls) -> HistogramSnapshot:

@@ -31,6 +31,7 @@ RUNTIME_ONLY = (
     "schnitzel_stream.nodes.http._client",
     "schnitzel_stream.nodes.mqtt._config",
     "schnitzel_stream.nodes.mqtt._link",
+    "schnitzel_stream.nodes.mqtt._connection",
     "schnitzel_stream.state.sqlite_queue",
     # Only `run --metrics-addr` serves metrics; `top` reads them.
     "prometheus_client",

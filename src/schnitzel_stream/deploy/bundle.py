@@ -12,7 +12,7 @@ installs:
   made on Linux);
 - ``manifest.json``: the template commit, the targets, the Python, and name, version, size
   and sha256 of every file; and ``project.txt``: the project wheel as a hash-pinned
-  requirement, which the install scripts add to the lock.
+  requirement, which the install scripts add to the lock (:mod:`._bundle_manifest`).
 
 The new ``wheels/`` is assembled beside the old one and swapped in at the end, so a failed
 bundle leaves the previous one as it was.
@@ -20,7 +20,6 @@ bundle leaves the previous one as it was.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -32,6 +31,15 @@ from typing import Any, Protocol
 
 from schnitzel_stream import __version__
 from schnitzel_stream.deploy import _project_wheel, _wheel_index
+from schnitzel_stream.deploy._bundle_manifest import (
+    MANIFEST_FILE,
+    PROJECT_REQUIREMENT_FILE,
+    WHEELS_DIR,
+    BundledFile,
+    Manifest,
+    read_manifest,
+    write_manifest,
+)
 from schnitzel_stream.deploy._wheel_targets import Target, default_target, parse_python, parse_target
 from schnitzel_stream.deploy.layout import ANSWERS_FILE, LOCK_FILE
 from schnitzel_stream.deploy.lock_export import LockedPackage, parse_lock_export
@@ -51,10 +59,6 @@ __all__ = [
     "read_manifest",
 ]
 
-WHEELS_DIR = "wheels"
-MANIFEST_FILE = "manifest.json"
-PROJECT_REQUIREMENT_FILE = "project.txt"
-MANIFEST_FORMAT = 1
 _MAX_ANSWERS = 64 * 1024
 _PARALLEL = 4
 
@@ -82,34 +86,6 @@ class BundleOptions:
     source: Path | None = None
     index_url: str = _wheel_index.DEFAULT_INDEX
     cache_dir: Path | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class BundledFile:
-    file: str
-    name: str
-    version: str
-    sha256: str
-    size: int
-
-
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    """``wheels/manifest.json``: what a bundle holds and where it came from."""
-
-    template_commit: str
-    commit: str
-    python: str
-    targets: tuple[str, ...]
-    project: BundledFile
-    files: tuple[BundledFile, ...]
-    created_by: str
-
-    def total_bytes(self) -> int:
-        return self.project.size + sum(file.size for file in self.files)
-
-    def file_count(self) -> int:
-        return 1 + len(self.files)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +149,7 @@ def bundle(options: BundleOptions, progress: BundleProgress) -> BundleResult:
                 files=tuple(sorted(files, key=lambda f: f.file)),
                 created_by=f"schnitzel-stream {__version__}",
             )
-            _write_manifest(staging, manifest)
+            write_manifest(staging, manifest)
             directory = _swap_in(root, staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -321,37 +297,6 @@ def _add_project(wheel: Path, staging: Path, progress: BundleProgress) -> Bundle
     return BundledFile(dest.name, _project_wheel.PROJECT, str(version), _wheel_index.sha256_file(dest), size)
 
 
-def _write_manifest(staging: Path, manifest: Manifest) -> None:
-    def record(file: BundledFile) -> dict[str, Any]:
-        return {
-            "file": file.file,
-            "name": file.name,
-            "version": file.version,
-            "sha256": file.sha256,
-            "size": file.size,
-        }
-
-    document = {
-        "format": MANIFEST_FORMAT,
-        "created_by": manifest.created_by,
-        "template_commit": manifest.template_commit,
-        "commit": manifest.commit,
-        "python": manifest.python,
-        "targets": list(manifest.targets),
-        "project": record(manifest.project),
-        "files": [record(file) for file in manifest.files],
-    }
-    text = json.dumps(document, indent=2) + "\n"
-    (staging / MANIFEST_FILE).write_text(text, encoding="utf-8", newline="\n")
-    project = manifest.project
-    (staging / PROJECT_REQUIREMENT_FILE).write_text(
-        "# The schnitzel-stream wheel of this bundle, hash-pinned (written by schnitzel-stream bundle).\n"
-        f"{project.name}=={project.version} --hash=sha256:{project.sha256}\n",
-        encoding="utf-8",
-        newline="\n",
-    )
-
-
 def _swap_in(root: Path, staging: Path) -> Path:
     wheels = root / WHEELS_DIR
     old = root / ".wheels.old"
@@ -377,32 +322,3 @@ def default_cache_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "schnitzel-stream"
     return base / "wheels"
-
-
-def read_manifest(root: Path) -> Manifest | None:
-    """The manifest of ``ROOT/wheels``; None when the root has no bundle or it is unreadable."""
-    path = root / WHEELS_DIR / MANIFEST_FILE
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        files = tuple(_file(entry) for entry in document["files"])
-        return Manifest(
-            template_commit=str(document["template_commit"]),
-            commit=str(document["commit"]),
-            python=str(document["python"]),
-            targets=tuple(str(t) for t in document["targets"]),
-            project=_file(document["project"]),
-            files=files,
-            created_by=str(document.get("created_by", "")),
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _file(entry: Any) -> BundledFile:
-    return BundledFile(
-        str(entry["file"]),
-        str(entry["name"]),
-        str(entry["version"]),
-        str(entry["sha256"]),
-        int(entry["size"]),
-    )

@@ -14,16 +14,18 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
-@dataclass(slots=True)
-class Backoff:
-    """Exponential backoff with full jitter, capped at ``cap`` seconds."""
+class Backoff(NamedTuple):
+    """Exponential backoff with full jitter, capped at ``cap`` seconds.
+
+    ``rng`` draws the jitter; ``None`` uses the ``random`` module's shared generator.
+    """
 
     base: float
     cap: float
-    rng: random.Random = field(default_factory=random.Random)
+    rng: random.Random | None = None
 
     def ceiling(self, attempt: int) -> float:
         """The largest delay allowed before retry number ``attempt`` (0-based)."""
@@ -32,7 +34,7 @@ class Backoff:
 
     def delay(self, attempt: int) -> float:
         """A jittered delay for retry number ``attempt`` (0-based)."""
-        return self.rng.uniform(0.0, self.ceiling(attempt))
+        return (random.uniform if self.rng is None else self.rng.uniform)(0.0, self.ceiling(attempt))
 
 
 class RetryBudget:

@@ -16,9 +16,8 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from schnitzel_stream.errors import NodeError, Problem, QueueError, QueueFullError
 from schnitzel_stream.latency import LatencyHistogram
@@ -38,8 +37,7 @@ log = logging.getLogger("schnitzel_stream.queue")
 _LONG_WAIT_SEC = 3600.0
 
 
-@dataclass(frozen=True, slots=True)
-class QueueNodeSettings:
+class QueueNodeSettings(NamedTuple):
     """The config of any of the three queue nodes, with the schemas' defaults applied.
 
     Each node's schema admits only the keys that apply to it; the rest keep the defaults of

@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 from urllib.parse import urlsplit
 
 from schnitzel_stream import redact
@@ -29,8 +28,7 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 _SECRET_HEADER_WORDS = ("auth", "token", "secret", "key", "password", "cookie", "signature")
 
 
-@dataclass(frozen=True, slots=True)
-class HttpSinkSettings:
+class HttpSinkSettings(NamedTuple):
     """The ``http_sink`` config with the schema's defaults applied and secrets resolved."""
 
     url: str

@@ -38,8 +38,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError, DeliveryError, Problem
@@ -62,8 +61,7 @@ CLOSE_GRACE_SEC = 1.0
 _CLOSE_SETTLE_SEC = 0.5
 
 
-@dataclass(frozen=True, slots=True)
-class _Item:
+class _Item(NamedTuple):
     packet: Packet
     body: bytes
     key: str

@@ -19,8 +19,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from schnitzel_stream.packet import Packet
 
@@ -39,8 +38,7 @@ class TopicError(ValueError):
     """A template that cannot be parsed, or a packet that cannot fill it."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Slot:
+class _Slot(NamedTuple):
     scope: Scope
     name: str
 
@@ -49,8 +47,7 @@ class _Slot:
         return self.name if self.scope == "any" else f"{self.scope}.{self.name}"
 
 
-@dataclass(frozen=True, slots=True)
-class TopicTemplate:
+class TopicTemplate(NamedTuple):
     """A parsed topic template; :meth:`render` fills it from one packet."""
 
     text: str

@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError, Problem
@@ -231,8 +230,7 @@ def _config_error(node_id: str, key: str, message: str) -> ConfigError:
     return ConfigError(Problem(code="config.invalid", message=message, path=f"{node_id}.config.{key}"))
 
 
-@dataclass(frozen=True, slots=True)
-class RtspSettings:
+class RtspSettings(NamedTuple):
     """The settings of one ``rtsp_camera`` node, defaults filled in and cross-checked."""
 
     url: str
@@ -295,8 +293,7 @@ class RtspSettings:
         return settings
 
 
-@dataclass(frozen=True, slots=True)
-class VideoFileSettings:
+class VideoFileSettings(NamedTuple):
     """The settings of one ``video_file`` node, defaults filled in."""
 
     path: str
