@@ -52,6 +52,8 @@ def test_no_stray_schema_files() -> None:
 
 
 def test_the_schema_command_offers_every_published_schema() -> None:
-    subcommands = next(a for a in build_parser(every_command=True)._actions if isinstance(a, argparse._SubParsersAction))
+    subcommands = next(
+        a for a in build_parser(every_command=True)._actions if isinstance(a, argparse._SubParsersAction)
+    )
     name_option = next(a for a in subcommands.choices["schema"]._actions if "--name" in a.option_strings)
     assert sorted(name_option.choices or ()) == sorted(PUBLISHED_SCHEMAS)

@@ -3,7 +3,7 @@
 Each subcommand lives in its own ``cli/_<name>.py`` module with ``configure(parser)``
 (description, arguments, and the ``handler`` default), and is listed once, with its help line,
 in ``_SUBCOMMANDS``; handlers take the parsed arguments and return an exit code. Only the
-chosen command's module is imported and its arguments built (``cli/_lazy_parser.py``), and
+chosen command's module is imported and its arguments built (``cli/_parser.py``), and
 its module-level imports stay light (argparse, sys, cli helpers, errors): the handler imports
 what it needs (runtime, nodes, logging, network, json schema libraries) when it runs.
 ``tests/unit/test_startup.py`` fails when ``--help`` or ``validate`` imports any of that.
@@ -24,7 +24,7 @@ from typing import TextIO, cast
 from schnitzel_stream import __version__
 from schnitzel_stream.cli import _common, _env_file, _run
 from schnitzel_stream.cli._exit import EXIT_CONFIG, EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from schnitzel_stream.cli._lazy_parser import LazySubcommands
+from schnitzel_stream.cli._parser import LazySubcommands, Parser
 from schnitzel_stream.errors import (
     ConfigError,
     DeploymentError,
@@ -58,7 +58,7 @@ def _configure(name: str, parser: argparse.ArgumentParser) -> None:
 def build_parser(*, every_command: bool = False) -> argparse.ArgumentParser:
     """The command line's parser. A subcommand's arguments are built when argparse reaches it;
     ``every_command`` builds them all now, for whoever walks the whole parser (the docs tests)."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="schnitzel-stream",
         description=(
             "Run stream-processing graphs at the edge, and check graphs and deployment roots "

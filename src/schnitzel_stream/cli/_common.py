@@ -10,7 +10,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn, TextIO
 
-from schnitzel_stream.cli._lazy_parser import every_parser
+from schnitzel_stream.cli._parser import every_parser
 from schnitzel_stream.errors import UsageError
 from schnitzel_stream.paths import SCOPES, PathSet, resolve_paths
 

@@ -1,6 +1,10 @@
-"""The command line builds a subcommand's parser only when that command is chosen, and what
-it builds is the whole command: its help, its usage errors and its defaults are those of the
-fully built parser (``build_parser(every_command=True)``, which the docs tests walk)."""
+"""The command line's argparse pieces (cli/_parser.py).
+
+It builds a subcommand's parser only when that command is chosen, and what it builds is the
+whole command: its help, its usage errors and its defaults are those of the fully built parser
+(``build_parser(every_command=True)``, which the docs tests walk). Its help formatter takes the
+width argparse's own would, without loading shutil.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,15 @@ import argparse
 import contextlib
 import io
 import json
+import os
+import shutil
 from collections.abc import Iterator
 
 import pytest
 
 from schnitzel_stream.cli import _validate
 from schnitzel_stream.cli.__main__ import _SUBCOMMANDS, build_parser, main
-from schnitzel_stream.cli._lazy_parser import LazySubcommands, every_parser
+from schnitzel_stream.cli._parser import LazySubcommands, Parser, every_parser, help_width
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[argparse.ArgumentParser]:
@@ -175,3 +181,37 @@ def test_every_parser_visits_each_parser_once_when_it_is_complete() -> None:
     ]
     _lazy(parser).built("queue")
     assert len(seen) == 6
+
+
+def _no_terminal(fd: int = 1) -> os.terminal_size:
+    raise OSError("not a terminal")
+
+
+@pytest.mark.parametrize("columns", [None, "120", "33", "0", "-5", "wide", ""])
+@pytest.mark.parametrize(
+    "terminal",
+    [
+        pytest.param(_no_terminal, id="no-terminal"),
+        pytest.param(lambda fd=1: os.terminal_size((133, 40)), id="terminal-133"),
+        pytest.param(lambda fd=1: os.terminal_size((0, 0)), id="terminal-says-0"),
+    ],
+)
+def test_the_help_width_is_argparse_s_own(
+    monkeypatch: pytest.MonkeyPatch, columns: str | None, terminal: object
+) -> None:
+    """argparse's formatter takes ``shutil.get_terminal_size().columns - 2``; so does ours."""
+    monkeypatch.delenv("LINES", raising=False)
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    monkeypatch.setattr(os, "get_terminal_size", terminal)
+    assert help_width() == shutil.get_terminal_size().columns - 2
+
+
+def test_every_parser_of_the_command_line_formats_help_without_shutil() -> None:
+    def check(parser: argparse.ArgumentParser) -> None:
+        assert isinstance(parser, Parser), parser.prog
+        assert type(parser._get_formatter()).__module__ == Parser.__module__, parser.prog
+
+    every_parser(build_parser(every_command=True), check)

@@ -1,17 +1,25 @@
-"""Subcommands whose parsers are built only when they are chosen.
+"""argparse as the command line uses it, made cheap to start.
 
-Nearly all of what ``validate`` costs is the interpreter starting and importing (issue #12).
-Building every subcommand's parser on each start cost more than parsing: eleven modules
-imported and a few hundred ``add_argument`` calls (even an empty ``ArgumentParser`` costs a
-quarter of a millisecond, mostly gettext looking for catalogues), when one command runs.
-``--help`` lists each command by its name and help line alone, so those are all the
-top-level parser holds; the chosen command's parser is made and filled in when argparse
-looks it up.
+Nearly all of what ``validate`` costs is the interpreter starting and importing (issue #12),
+and argparse had a share of it:
+
+- Building every subcommand's parser on each start cost more than parsing: eleven modules
+  imported and a few hundred ``add_argument`` calls (even an empty ``ArgumentParser`` costs a
+  quarter of a millisecond, mostly gettext looking for catalogues), when one command runs.
+  ``--help`` lists each command by its name and help line alone, so those are all the
+  top-level parser holds (:class:`LazySubcommands`); the chosen command's parser is made and
+  filled in when argparse looks it up.
+- argparse makes a help formatter for every ``add_argument`` (to check the metavar), and its
+  formatter asks ``shutil`` for the terminal's width: loading shutil, with the zlib, bz2 and
+  lzma modules it imports, cost every start about 3 ms. :class:`Parser` finds the same width
+  with ``os`` alone.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +30,40 @@ else:  # not subscriptable at run time
 
 Build = Callable[[argparse.ArgumentParser], None]
 Visit = Callable[[argparse.ArgumentParser], None]
+
+
+class Parser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose help formatter does not load ``shutil``; the parsers of its
+    subcommands are ``Parser`` too (``add_subparsers`` makes them of the parent's class)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    def __init__(
+        self, prog: str, indent_increment: int = 2, max_help_position: int = 24, width: int | None = None
+    ) -> None:
+        super().__init__(prog, indent_increment, max_help_position, help_width() if width is None else width)
+
+
+def help_width() -> int:
+    """The width argparse's formatter would take: ``shutil.get_terminal_size().columns - 2``.
+
+    That is ``$COLUMNS`` when it is a positive number, else the width of the terminal on
+    standard output, else 80.
+    """
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):  # no stdout, closed, or not a terminal
+            columns = 0
+    return (columns or 80) - 2
 
 
 class LazySubcommands(_SubParsersAction):
