@@ -8,6 +8,7 @@ is missing the fixture FAILS with the install command: these tests are never ski
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import signal
 import subprocess
@@ -62,8 +63,11 @@ class RtspServer:
         if user and password:
             self._args += ["--user", user, "--password", password]
         self._process: subprocess.Popen[str] | None = None
+        self._drainer: threading.Thread | None = None
         self._output: collections.deque[str] = collections.deque(maxlen=50)
         self._paused = False
+        #: One note per server process that ended without ``kill()``: exit status and output.
+        self.deaths: list[str] = []
 
     @property
     def url(self) -> str:
@@ -95,7 +99,8 @@ class RtspServer:
         )
         self._process = process
         ready = threading.Event()
-        threading.Thread(target=self._drain, args=(process, ready), daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, args=(process, ready), daemon=True)
+        self._drainer.start()
         deadline = time.monotonic() + timeout
         while not ready.wait(0.05):
             if process.poll() is not None or time.monotonic() > deadline:
@@ -120,11 +125,30 @@ class RtspServer:
         process, self._process = self._process, None
         if process is None:
             return
+        if process.poll() is not None:
+            self.deaths.append(self._death_note(process.returncode))
         if self._paused:
             process.send_signal(signal.SIGCONT)  # a stopped process still dies, but be tidy
             self._paused = False
         process.kill()
         process.wait(timeout=10)
+
+    def _death_note(self, returncode: int) -> str:
+        if self._drainer is not None:
+            self._drainer.join(timeout=5)  # the output up to the end, not a racing snapshot
+        status = f"exit {returncode}"
+        if returncode < 0:
+            with contextlib.suppress(ValueError):
+                status += f" ({signal.Signals(-returncode).name})"
+        output = "\n".join(self._output) or "(no output)"
+        return f"{status}; its last output:\n{output}"
+
+    def fail_if_it_died(self) -> None:
+        """Fail the test if a server process ended on its own (not by ``kill()``)."""
+        self.kill()
+        if self.deaths:
+            notes = "\n".join(self.deaths)
+            pytest.fail(f"the RTSP test server at {self.url} died on its own: {notes}", pytrace=False)
 
     def restart(self) -> None:
         self.kill()
@@ -168,7 +192,7 @@ def rtsp_server() -> Iterator[RtspServer]:
     try:
         yield server
     finally:
-        server.kill()
+        server.fail_if_it_died()
 
 
 @dataclass(frozen=True, slots=True)
