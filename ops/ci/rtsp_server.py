@@ -9,6 +9,13 @@ It serves ``rtsp://127.0.0.1:PORT/cam`` (H.264 over RTP, shared between clients)
 one line ``READY rtsp://127.0.0.1:PORT/cam`` on stdout once it listens. With ``--user`` and
 ``--password`` it demands HTTP basic authentication, like a real camera.
 
+Like a real camera, the stream is live and not seekable. GStreamer's own ``videotestsrc`` says it
+can seek even when live, and gst-rtsp-server 1.22 then runs a flushing seek of the shared
+pipeline for every client's ``PLAY`` (FFmpeg always sends ``Range: npt=0.000-``). A second
+``PLAY`` that arrives after such a flush but before the next frame finds no segment on the
+stream and aborts the whole server (``gst_rtsp_media_get_rates: assertion failed``), so clients
+that connect at once could kill the camera. The payloader therefore answers "not seekable".
+
 Killing the process and starting it again on the same port simulates a camera outage;
 ``SIGSTOP``/``SIGCONT`` simulate a camera that keeps the connection open but stops sending.
 The server exits when its parent process goes away, so a crashed test run leaves no orphan.
@@ -20,6 +27,7 @@ import argparse
 import os
 import signal
 import sys
+from typing import Any
 
 PATTERNS = ("ball", "smpte", "snow", "black", "white", "gradient", "circular", "pinwheel")
 
@@ -54,6 +62,24 @@ def _launch_line(args: argparse.Namespace) -> str:
     )
 
 
+def _not_seekable(gst: Any, media: Any) -> None:
+    """Make ``media`` answer seeking queries like a live camera: not seekable.
+
+    gst-rtsp-server asks the pipeline (and, failing that, the payloader) before it seeks on
+    ``PLAY``; the probe answers at the payloader, so no query reaches ``videotestsrc``. The
+    bindings cannot write into the query (it is not writable from Python), but a new seeking
+    query already says "not seekable", so answering it unchanged is the answer we want.
+    """
+
+    def answer(_pad: Any, info: Any) -> Any:
+        if info.get_query().type == gst.QueryType.SEEKING:
+            return gst.PadProbeReturn.HANDLED
+        return gst.PadProbeReturn.OK
+
+    payloader = media.get_element().get_by_name("pay0")
+    payloader.get_static_pad("src").add_probe(gst.PadProbeType.QUERY_UPSTREAM, answer)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
     try:
@@ -78,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     factory = GstRtspServer.RTSPMediaFactory()
     factory.set_launch(_launch_line(args))
     factory.set_shared(True)
+    factory.connect("media-configure", lambda _factory, media: _not_seekable(Gst, media))
 
     if args.user:
         auth = GstRtspServer.RTSPAuth()
