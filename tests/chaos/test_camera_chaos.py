@@ -113,7 +113,7 @@ def test_camera_outages_reconnect_and_frames_resume(tmp_path: Path, figures: Fig
             assert proc.running(), "the process exited"
             finished = proc.stop(timeout=10)
     finally:
-        server.kill()
+        server.fail_if_it_died()
 
     assert finished.returncode == 0, finished.describe()
     cam = json.loads(report.read_text(encoding="utf-8"))["nodes"]["cam"]
@@ -220,6 +220,8 @@ def test_outages_of_one_camera_at_a_time_in_a_multi_camera_graph(tmp_path: Path,
     finally:
         for server in servers.values():
             server.kill()
+        for server in servers.values():
+            server.fail_if_it_died()
 
     assert finished.returncode == 0, finished.describe()
     nodes = json.loads(report.read_text(encoding="utf-8"))["nodes"]

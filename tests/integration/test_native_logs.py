@@ -27,7 +27,7 @@ def camera() -> Iterator[RtspServer]:
     try:
         yield server
     finally:
-        server.kill()
+        server.fail_if_it_died()
 
 
 def _run(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:

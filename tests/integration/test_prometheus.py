@@ -107,7 +107,7 @@ def live_graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGraph]:
                 finished = proc.stop(timeout=15)
                 assert finished.returncode == 0, finished.describe()
     finally:
-        camera.kill()
+        camera.fail_if_it_died()
 
 
 def _exposition(port: int) -> str:

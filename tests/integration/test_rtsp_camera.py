@@ -312,4 +312,4 @@ def test_url_from_env_authenticates_and_registers_the_secret(
         assert "viewer:***@" in str(refused.error)
         assert "wrong-Pa55" not in str(refused.error)
     finally:
-        server.kill()
+        server.fail_if_it_died()

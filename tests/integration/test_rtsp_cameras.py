@@ -135,8 +135,8 @@ def _wait(condition: Any, timeout: float) -> bool:
 def test_one_camera_s_outage_leaves_the_others_streaming(tmp_path: Path) -> None:
     with contextlib.ExitStack() as stack:
         down, up = start_rtsp_server(), start_rtsp_server()
-        stack.callback(down.kill)
-        stack.callback(up.kill)
+        stack.callback(down.fail_if_it_died)
+        stack.callback(up.fail_if_it_died)
         config = "{reconnect_backoff_sec: 0.2, reconnect_backoff_max_sec: 1, open_timeout_sec: 3, read_timeout_sec: 2}"
         text = _graph(tmp_path, ["down", "up"], config, down=f', url: "{down.url}"', up=f', url: "{up.url}"')
         engine = _engine(text)

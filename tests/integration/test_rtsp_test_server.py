@@ -13,10 +13,15 @@ the server's exit status and output.
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
+import time
 from dataclasses import dataclass, field
 
-from tests.support.rtsp import RtspServer, rtsp_server
+import pytest
+
+from tests.support.rtsp import RtspServer, RtspServerError, rtsp_server, start_rtsp_server
 
 __all__ = ["rtsp_server"]  # the fixture, imported for pytest
 
@@ -90,3 +95,35 @@ def test_clients_that_play_at_once_never_crash_the_shared_camera(rtsp_server: Rt
                 client.sock.close()
         assert all(" 200 " in answer for answer in answers), f"round {round_}: {answers}"
         assert rtsp_server.running, f"round {round_}: the camera died"
+
+
+def test_a_camera_that_dies_on_its_own_is_reported_with_its_signal_and_output() -> None:
+    server = start_rtsp_server()
+    assert server.pid is not None
+    os.kill(server.pid, signal.SIGABRT)  # what GStreamer's failed assertions do
+    _wait_until_dead(server)
+    with pytest.raises(pytest.fail.Exception) as failed:
+        server.fail_if_it_died()
+    assert "died on its own: exit -6 (SIGABRT)" in str(failed.value)
+    assert f"READY {server.url}" in str(failed.value)  # its output, up to the end
+
+
+def test_a_camera_killed_by_the_test_is_not_a_death() -> None:
+    with RtspServer() as server:
+        server.kill()  # an outage the test made
+        server.start()
+    assert server.deaths == []
+
+
+def test_a_benchmark_s_camera_that_died_raises_at_exit() -> None:
+    with pytest.raises(RtspServerError, match=r"exit -9 \(SIGKILL\)"), RtspServer() as server:
+        assert server.pid is not None
+        os.kill(server.pid, signal.SIGKILL)
+        _wait_until_dead(server)
+
+
+def _wait_until_dead(server: RtspServer) -> None:
+    deadline = time.monotonic() + 10
+    while server.running and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not server.running

@@ -77,6 +77,10 @@ class RtspServer:
         return f"rtsp://{user}:{password}@127.0.0.1:{self.port}/cam"
 
     @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
@@ -143,12 +147,17 @@ class RtspServer:
         output = "\n".join(self._output) or "(no output)"
         return f"{status}; its last output:\n{output}"
 
+    def _deaths_report(self) -> str | None:
+        if not self.deaths:
+            return None
+        return f"the RTSP test server at {self.url} died on its own: " + "\n".join(self.deaths)
+
     def fail_if_it_died(self) -> None:
-        """Fail the test if a server process ended on its own (not by ``kill()``)."""
+        """Kill the server; fail the test if a server process had ended on its own before."""
         self.kill()
-        if self.deaths:
-            notes = "\n".join(self.deaths)
-            pytest.fail(f"the RTSP test server at {self.url} died on its own: {notes}", pytrace=False)
+        report = self._deaths_report()
+        if report is not None:
+            pytest.fail(report, pytrace=False)
 
     def restart(self) -> None:
         self.kill()
@@ -169,8 +178,12 @@ class RtspServer:
         self.start()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        """Kill the server; a death on its own is an error (benchmark figures would be wrong)."""
         self.kill()
+        report = self._deaths_report()
+        if report is not None and exc_type is None:
+            raise RtspServerError(report)
 
 
 def start_rtsp_server(**kwargs: Any) -> RtspServer:
