@@ -135,6 +135,31 @@ def test_help_imports_neither_yaml_nor_the_graph_layer(args: list[str]) -> None:
     assert loaded == [], output
 
 
+#: A valid graph that uses every built-in node once.
+EVERY_NODE = Path(__file__).with_name("every_builtin_node.yaml")
+#: What validating any graph never needs, whichever node modules it reads specs from.
+NOT_FOR_ANY_GRAPH = (
+    "dataclasses",
+    "inspect",
+    "logging",
+    "numpy",
+    "cv2",
+    "paho",
+    "sqlite3",
+    "jsonschema",
+    "schnitzel_stream.runtime",
+)
+
+
+def test_validate_of_a_graph_of_every_builtin_node_imports_no_runtime_machinery(tmp_path: Path) -> None:
+    graph = tmp_path / "every.yaml"
+    graph.write_text(EVERY_NODE.read_text(encoding="utf-8"), encoding="utf-8")
+    code, loaded, output = _loaded(["validate", str(graph)], NOT_FOR_ANY_GRAPH)
+    assert code == 0, output
+    assert "1 file checked, 0 invalid" in output, output
+    assert loaded == [], output
+
+
 def test_the_probe_sees_a_heavy_import(seven: Path) -> None:
     """The guard can fail: an invalid value loads jsonschema (the reference that words errors)."""
     seven.write_text(SEVEN_NODES.replace("width: 640", "width: wide"), encoding="utf-8")
