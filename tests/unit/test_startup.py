@@ -141,7 +141,6 @@ EVERY_NODE = Path(__file__).with_name("every_builtin_node.yaml")
 NOT_FOR_ANY_GRAPH = (
     "dataclasses",
     "inspect",
-    "logging",
     "numpy",
     "cv2",
     "paho",
