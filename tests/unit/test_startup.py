@@ -47,6 +47,8 @@ NOT_FOR_VALIDATE = (
     # define (it compiles its generated methods), and dataclasses imports inspect.
     "dataclasses",
     "inspect",
+    # Masking is for env files and for a problem's quoted line; a valid graph needs neither.
+    "schnitzel_stream.redact",
     "schnitzel_stream.runtime",
     "schnitzel_stream.deploy",
     "schnitzel_stream.graphtest",
@@ -67,8 +69,7 @@ NOT_FOR_HELP = (
     "decimal",
     "schnitzel_stream.graph",
     "schnitzel_stream.nodes",
-    # Masking is loaded when an env file is read; threads and dates when a handler runs.
-    "schnitzel_stream.redact",
+    # Threads and dates are loaded when a handler runs.
     "threading",
     "datetime",
 )
