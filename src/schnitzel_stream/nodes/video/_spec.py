@@ -1,6 +1,6 @@
 """What ``validate`` knows of ``rtsp_camera`` and ``video_file``: their specs, without the sources.
 
-The package's ``__init__`` imports this module eagerly and the sources (``_rtsp``,
+``_schema`` holds their config schemas. The package's ``__init__`` imports this module eagerly and the sources (``_rtsp``,
 ``_file``) lazily, so reading the specs loads neither logging nor the capture machinery.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from schnitzel_stream.nodes._paths import input_check
 from schnitzel_stream.nodes.base import NodeSpec
-from schnitzel_stream.nodes.video._config import RTSP_SCHEMA, VIDEO_FILE_SCHEMA
+from schnitzel_stream.nodes.video._schema import RTSP_SCHEMA, VIDEO_FILE_SCHEMA
 
 __all__ = ["RTSP_CAMERA_SPEC", "SPECS", "VIDEO_FILE_SPEC"]
 
