@@ -153,6 +153,7 @@ NOT_FOR_ANY_GRAPH = (
     "schnitzel_stream.runtime",
     "schnitzel_stream.state",
     "schnitzel_stream.latency",
+    "schnitzel_stream.redact",
     *(
         f"schnitzel_stream.nodes.http.{m}"
         for m in ("_sink", "_config", "_client", "_transport", "_http11", "_wire")
@@ -160,7 +161,7 @@ NOT_FOR_ANY_GRAPH = (
     *(f"schnitzel_stream.nodes.mqtt.{m}" for m in ("_sink", "_config", "_topic", "_connection", "_link")),
     *(
         f"schnitzel_stream.nodes.video.{m}"
-        for m in ("_rtsp", "_file", "_capture", "_frame_slot", "_ffmpeg_env")
+        for m in ("_rtsp", "_file", "_config", "_capture", "_frame_slot", "_ffmpeg_env")
     ),
     "schnitzel_stream.nodes.durable_sqlite._nodes",
 )
