@@ -42,7 +42,7 @@ class QueueNodeSettings(NamedTuple):
     """The config of any of the three queue nodes, with the schemas' defaults applied.
 
     Each node's schema admits only the keys that apply to it; the rest keep the defaults of
-    the shared properties (``_durable_sqlite_schema``).
+    the shared properties (``durable_sqlite._schema``).
     """
 
     path: str
