@@ -8,7 +8,9 @@ This module is the one place that knows where a URL keeps its credentials:
 - :func:`url_passwords` finds those passwords (to register them, or to refuse a file that
   holds one); :func:`url_origin` is a URL reduced to ``scheme://host:port``, for URLs that
   are secret as a whole (webhooks with a token in their path);
-- :func:`register_secret` remembers values that came from env files or ``*_from_env``
+- :func:`env_secrets` picks the secret values out of an env file's variables (values of
+  secret-looking names, URL passwords), for registering or for finding leaks;
+  :func:`register_secret` remembers values that came from env files or ``*_from_env``
   settings; :func:`redact` replaces every registered value in free text. The logging setup
   applies :func:`redact` to every record, so a secret that leaks into an exception message
   is still masked.
@@ -24,10 +26,13 @@ from __future__ import annotations
 
 import re
 import threading
-from urllib.parse import urlsplit
+from collections.abc import Mapping
+from urllib.parse import unquote, urlsplit
 
 __all__ = [
     "MASK",
+    "SECRET_NAME",
+    "env_secrets",
     "mask_url",
     "redact",
     "register_secret",
@@ -44,6 +49,8 @@ MASK = "***"
 _SCHEMED = re.compile(r"(?<![A-Za-z0-9+.\-])(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<rest>[^\s'\"<>`]*)")
 # Without a scheme: a token (after whitespace, a quote, "=", "(" or ",") that starts "user:" and holds an "@".
 _BARE = re.compile(r"(?<![^\s'\"<>`=(,])(?P<scheme>)(?P<rest>[^\s'\"<>`:@/]+:[^\s'\"<>`]*@[^\s'\"<>`]*)")
+#: Names of variables whose values are secrets.
+SECRET_NAME = re.compile(r"(?i)(PASSWORD|PASSWD|TOKEN|SECRET|AUTH|CREDENTIAL|API_?KEY|PRIVATE)")
 # Query parameters that conventionally carry secrets.
 _SECRET_QUERY = re.compile(
     r"(?i)(?P<key>[?&](?:password|passwd|pwd|token|access_token|api_key|apikey|key|secret)=)[^&#\s'\"()<>`]*"
@@ -167,8 +174,6 @@ def register_url_secrets(url: str) -> None:
     name (``rtsp://admin@cam``) is not registered: masking "admin" in every log line would
     shred them; :func:`mask_url` still hides it inside URLs.
     """
-    from urllib.parse import unquote
-
     for password in url_passwords(url):
         register_secret(password)
         register_secret(unquote(password))
@@ -182,3 +187,21 @@ def redact(text: str) -> str:
     if pattern is not None:
         text = pattern.sub(MASK, text)
     return mask_url(text)
+
+
+def env_secrets(env: Mapping[str, str]) -> dict[str, str]:
+    """Secret value -> the variable that holds it, for every secret in ``env``.
+
+    The value of a secret-looking name (:data:`SECRET_NAME`) and, for ``Bearer <token>``, the
+    token alone (a library may repeat just that); the password of every URL, as written and
+    percent-decoded. Values shorter than :data:`MIN_SECRET_LENGTH` are left out.
+    """
+    found: dict[str, str] = {}
+    for name, value in env.items():
+        candidates = [value, value.rpartition(" ")[2]] if SECRET_NAME.search(name) else []
+        for password in url_passwords(value):
+            candidates += [password, unquote(password)]
+        for candidate in candidates:
+            if len(candidate) >= MIN_SECRET_LENGTH:
+                found.setdefault(candidate, name)
+    return found

@@ -104,3 +104,22 @@ def test_registered_url_passwords_are_masked_alone_too() -> None:
 )
 def test_url_origin_shows_nothing_of_userinfo_path_or_query(url: str, origin: str) -> None:
     assert redact.url_origin(url) == origin
+
+
+def test_env_secrets_are_the_one_list_of_an_env_files_secrets() -> None:
+    """What ``--env-file`` registers for masking and what ``validate --deployment`` looks for."""
+    env = {
+        "BACKEND_TOKEN": "Bearer abcdef123",
+        "MQTT_PASSWORD": "hunter22",
+        "API_KEY": "k1",  # too short to mask
+        "CAMERA_URL": "rtsp://admin:p%40ss%2Fw0rd@cam.local/stream",
+        "LOG_LEVEL": "info",  # not a secret name, no URL
+        "BACKEND_URL": "https://backend.local/ingest",
+    }
+    assert redact.env_secrets(env) == {
+        "Bearer abcdef123": "BACKEND_TOKEN",
+        "abcdef123": "BACKEND_TOKEN",
+        "hunter22": "MQTT_PASSWORD",
+        "p%40ss%2Fw0rd": "CAMERA_URL",
+        "p@ss/w0rd": "CAMERA_URL",
+    }

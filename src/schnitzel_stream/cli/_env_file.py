@@ -12,13 +12,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 
 from schnitzel_stream.errors import ConfigError
-
-# A pattern, not a compiled regex: compiling it cost every start (--help, validate) a few hundred
-# microseconds, for env files only; re.search compiles it once and keeps it.
-_SECRET_NAME = r"(?i)(PASSWORD|PASSWD|TOKEN|SECRET|AUTH|CREDENTIAL|API_?KEY|PRIVATE)"
 
 
 def add_env_file_option(parser: argparse.ArgumentParser) -> None:
@@ -49,10 +44,6 @@ def read_env_file_masked(path: str) -> dict[str, str]:
     if parsed.problems:
         raise ConfigError(parsed.problems)
     values = parsed.as_dict()
-    for name, value in values.items():
-        if re.search(_SECRET_NAME, name):
-            redact.register_secret(value)
-            # "Bearer <token>": the token alone may also show up in a library's message.
-            redact.register_secret(value.rpartition(" ")[2])
-        redact.register_url_secrets(value)
+    for secret in redact.env_secrets(values):
+        redact.register_secret(secret)
     return values

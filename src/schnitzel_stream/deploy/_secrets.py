@@ -16,29 +16,12 @@ from schnitzel_stream.deploy.layout import SECRET_QUESTIONS
 from schnitzel_stream.errors import Problem
 from schnitzel_stream.graph.report import FileReport
 
-_SECRET_NAME = re.compile(r"(?i)(PASSWORD|PASSWD|TOKEN|SECRET|AUTH|CREDENTIAL|API_?KEY|PRIVATE)")
 #: ``password: literal`` / ``token: literal`` in YAML (a ${...} value or *_from_env key is fine).
 _LITERAL_SECRET_KEY = re.compile(
     r"^\s*-?\s*(?P<key>[A-Za-z_-]*(?:password|passwd|token|secret|api_key|apikey)[A-Za-z_-]*)\s*:\s*"
     r"(?P<value>[^\s#][^#]*?)\s*(?:#.*)?$",
     re.IGNORECASE,
 )
-_MIN_LEN = 4
-
-
-def secret_values(env: Mapping[str, str]) -> dict[str, str]:
-    """Secret value -> the env variable that holds it (secret-looking names; URL passwords)."""
-    found: dict[str, str] = {}
-    for name, value in env.items():
-        if _SECRET_NAME.search(name) and len(value) >= _MIN_LEN:
-            found[value] = name
-            token = value.rpartition(" ")[2]  # "Bearer <token>"
-            if len(token) >= _MIN_LEN:
-                found[token] = name
-        for password in redact.url_passwords(value):
-            if len(password) >= _MIN_LEN:
-                found[password] = name
-    return found
 
 
 def scan_text(text: str, file: str, secrets: Mapping[str, str], *, what: str) -> list[Problem]:

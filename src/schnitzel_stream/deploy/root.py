@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from schnitzel_stream import redact
 from schnitzel_stream.deploy import _secrets
 from schnitzel_stream.deploy._graph_checks import graph_report
 from schnitzel_stream.deploy._invocation import SERVICE_ENVIRONMENT
@@ -86,7 +87,7 @@ def validate_deployment(root: str | Path, options: DeploymentOptions | None = No
 
     env_file = read_env_file(base / ENV_FILE)
     env_values = env_file.as_dict()
-    secrets = _secrets.secret_values(env_values)
+    secrets = redact.env_secrets(env_values)
     if answers_data is not None:
         problems.extend(_secrets.scan_answers(answers_text, answers_data, str(answers_path), secrets))
     reports = [FileReport.from_problems(str(answers_path), problems, source=answers_text)]

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, TextIO
 
 from schnitzel_stream.colour import use_colour
 from schnitzel_stream.errors import Problem
-from schnitzel_stream.redact import redact
 
 if TYPE_CHECKING:  # report.py imports this module for its renderer table
     from schnitzel_stream.graph.report import FileReport, Report
@@ -74,6 +73,8 @@ def _masked(text: str, column: int) -> tuple[str, int]:
     The part before the caret is masked on its own to find where the caret lands; when a
     secret spans the caret, the caret moves to where the masked secret starts.
     """
+    from schnitzel_stream.redact import redact  # only for a problem's quoted line: valid files never pay
+
     masked = redact(text)
     if masked == text:
         return text, column

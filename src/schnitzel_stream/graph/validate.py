@@ -30,7 +30,6 @@ from schnitzel_stream.graph.model import Edge, Graph
 from schnitzel_stream.graph.report import FileReport, Report
 from schnitzel_stream.nodes.registry import hint_budget, parse_allowlist
 from schnitzel_stream.paths import PathSet, resolve_paths
-from schnitzel_stream.redact import redact
 
 ALLOWLIST_ENV = "SCHNITZEL_STREAM_PLUGIN_ALLOWLIST"
 GRAPH_SUFFIXES = (".yaml", ".yml")
@@ -247,6 +246,8 @@ def _edges(raw_edges: Any) -> list[EdgeRef]:
 
 def locate(finding: Finding, document: SourceDocument) -> Problem:
     """A finding about ``document`` as a problem with its file, line and column."""
+    from schnitzel_stream.redact import redact  # a valid graph has no findings: it never pays
+
     position = document.position(finding.path, finding.anchor)
     line, column = position if position else (None, None)
     # A message may quote a value of the graph (a URL with its password): mask it for every format.

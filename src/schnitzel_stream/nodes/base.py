@@ -20,7 +20,9 @@
 Config arrives already validated against the node's JSON Schema (``SPEC.schema``) and with
 ``${...}`` references interpolated. The spec sits next to the node's code and is the only
 source for the published ``graph.schema.json``. Node modules import heavy libraries
-(cv2, numpy, requests, paho) lazily, so that ``validate`` can read every spec cheaply.
+(cv2, numpy, requests, paho) lazily, so that ``validate`` can read every spec cheaply; a
+node package keeps its specs in a light ``_spec`` module and names its classes lazily
+(``_lazy``), so reading its specs imports none of its implementation.
 """
 
 from __future__ import annotations

@@ -44,9 +44,9 @@ from schnitzel_stream import redact
 from schnitzel_stream.errors import ConfigError, DeliveryError, Problem
 from schnitzel_stream.latency import LatencyHistogram
 from schnitzel_stream.nodes import _delivery
-from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
+from schnitzel_stream.nodes.base import Node
 from schnitzel_stream.nodes.http._config import HttpSinkSettings, parse_settings
-from schnitzel_stream.nodes.http._schema import SCHEMA
+from schnitzel_stream.nodes.http._spec import HTTP_SINK_SPEC
 from schnitzel_stream.nodes.http._wire import batch_body, header_key
 from schnitzel_stream.packet import Packet
 
@@ -70,6 +70,8 @@ class _Item(NamedTuple):
 
 class HttpJsonSink(Node):
     """POST packets (or batches of packets) as JSON to an HTTP endpoint."""
+
+    SPEC = HTTP_SINK_SPEC
 
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         # Imported here: `validate` reads SPECS only, and the client pulls in sockets and ssl.
@@ -309,23 +311,3 @@ class HttpJsonSink(Node):
                 )
             )
         return forwarded
-
-
-HTTP_SINK_SPEC = NodeSpec(
-    name="http_sink",
-    target="schnitzel_stream.nodes.http:HttpJsonSink",
-    roles=frozenset({"sink", "node"}),
-    title="HTTP JSON sink",
-    description=(
-        "Deliver packets as JSON over HTTP with keep-alive, retries (full-jitter backoff, Retry-After, "
-        "a retry budget), idempotency keys, optional batching and an explicit on_failure policy."
-    ),
-    schema=SCHEMA,
-    consumes=frozenset({ANY_KIND}),
-    produces=frozenset({ANY_KIND}),
-    portable=True,
-    blocking=True,
-)
-HttpJsonSink.SPEC = HTTP_SINK_SPEC
-
-SPECS: tuple[NodeSpec, ...] = (HTTP_SINK_SPEC,)

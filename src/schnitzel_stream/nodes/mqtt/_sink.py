@@ -33,8 +33,8 @@ from schnitzel_stream import redact
 from schnitzel_stream.errors import DeliveryError, NodeError, Problem
 from schnitzel_stream.latency import LatencyHistogram
 from schnitzel_stream.nodes import _delivery
-from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec
-from schnitzel_stream.nodes.mqtt._schema import SCHEMA
+from schnitzel_stream.nodes.base import Node
+from schnitzel_stream.nodes.mqtt._spec import MQTT_SINK_SPEC
 from schnitzel_stream.nodes.mqtt._topic import TopicError
 from schnitzel_stream.packet import IDEMPOTENCY_KEY, Packet
 
@@ -53,6 +53,8 @@ class MqttSink(Node):
     ``failures`` (packets not delivered in time or refused), ``dropped`` and ``kept`` (what
     ``on_failure`` did with them), ``reconnects``, ``disconnects``, and ``connected`` (0 or 1).
     """
+
+    SPEC = MQTT_SINK_SPEC
 
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         # Imported here: `validate` reads SPECS only, and needs neither settings nor the link.
@@ -163,22 +165,3 @@ class MqttSink(Node):
 
     def histograms(self) -> Mapping[str, LatencyHistogram]:
         return {"publish": self._link.publish_latency}
-
-
-MqttSink.SPEC = NodeSpec(
-    name="mqtt_sink",
-    target="schnitzel_stream.nodes.mqtt:MqttSink",
-    roles=frozenset({"sink", "node"}),
-    title="MQTT sink",
-    description=(
-        "Publish each packet as JSON to an MQTT broker on a templated topic, reconnecting with backoff; "
-        "with qos 1 and forward: true a packet passes on only after the broker's PUBACK."
-    ),
-    schema=SCHEMA,
-    consumes=frozenset({ANY_KIND}),
-    produces=frozenset({ANY_KIND}),
-    portable=True,
-    blocking=True,
-)
-
-SPECS: tuple[NodeSpec, ...] = (MqttSink.SPEC,)

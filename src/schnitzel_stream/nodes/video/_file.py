@@ -12,24 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from schnitzel_stream.errors import NodeError, Problem
-from schnitzel_stream.nodes._paths import input_check, require_input
-from schnitzel_stream.nodes.base import NodeSpec, Source
+from schnitzel_stream.nodes._paths import require_input
+from schnitzel_stream.nodes.base import Source
 from schnitzel_stream.nodes.video._capture import frame_packet, open_ffmpeg
-from schnitzel_stream.nodes.video._config import VIDEO_FILE_SCHEMA, VideoFileSettings
+from schnitzel_stream.nodes.video._config import VideoFileSettings
 from schnitzel_stream.nodes.video._frame_slot import CapturedFrame
+from schnitzel_stream.nodes.video._spec import VIDEO_FILE_SPEC
 from schnitzel_stream.packet import Packet
-
-VIDEO_FILE_SPEC = NodeSpec(
-    name="video_file",
-    target="schnitzel_stream.nodes.video:OpenCvVideoFileSource",
-    roles=frozenset({"source"}),
-    title="Video file",
-    description="Frames from a video file, optionally looped and paced at the file's frame rate.",
-    schema=VIDEO_FILE_SCHEMA,
-    produces=frozenset({"frame"}),
-    blocking=True,
-    check=input_check("video.path"),
-)
 
 # Pace files that report no usable frame rate like a typical camera.
 _FALLBACK_FPS = 25.0

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from schnitzel_stream.errors import NodeError, Problem
 from schnitzel_stream.nodes._retry import Backoff
-from schnitzel_stream.nodes.base import NodeSpec, Source
+from schnitzel_stream.nodes.base import Source
 from schnitzel_stream.nodes.video._capture import (
     ReaderSession,
     SessionEnd,
@@ -36,9 +36,9 @@ from schnitzel_stream.nodes.video._capture import (
     join_all,
     open_ffmpeg,
 )
-from schnitzel_stream.nodes.video._config import RTSP_SCHEMA, RtspSettings
+from schnitzel_stream.nodes.video._config import RtspSettings
 from schnitzel_stream.nodes.video._ffmpeg_env import rtsp_options
-from schnitzel_stream.nodes.video._file import VIDEO_FILE_SPEC
+from schnitzel_stream.nodes.video._spec import RTSP_CAMERA_SPEC
 from schnitzel_stream.packet import Packet
 
 if TYPE_CHECKING:
@@ -46,23 +46,7 @@ if TYPE_CHECKING:
 
 _log = logging.getLogger(__name__)
 
-_MODULE = "schnitzel_stream.nodes.video"
-
-RTSP_CAMERA_SPEC = NodeSpec(
-    name="rtsp_camera",
-    target=f"{_MODULE}:OpenCvRtspSource",
-    roles=frozenset({"source"}),
-    title="RTSP camera",
-    description="Frames from an RTSP camera; reconnects with backoff and never hangs on a silent camera.",
-    schema=RTSP_SCHEMA,
-    produces=frozenset({"frame"}),
-    live=True,
-    blocking=True,
-)
-
-SPECS: tuple[NodeSpec, ...] = (RTSP_CAMERA_SPEC, VIDEO_FILE_SPEC)
-
-__all__ = ["RTSP_CAMERA_SPEC", "SPECS", "OpenCvRtspSource"]
+__all__ = ["OpenCvRtspSource"]
 
 # How often run() re-checks the watchdog while no frame arrives.
 _POLL_SEC = 0.25

@@ -21,11 +21,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from schnitzel_stream.errors import NodeError, Problem, QueueError, QueueFullError
 from schnitzel_stream.latency import LatencyHistogram
-from schnitzel_stream.nodes import _durable_sqlite_schema as schema
 from schnitzel_stream.nodes._delivery import rejection_of
-from schnitzel_stream.nodes._paths import output_check, require_output
+from schnitzel_stream.nodes._paths import require_output
 from schnitzel_stream.nodes._settings import with_defaults
-from schnitzel_stream.nodes.base import ANY_KIND, Node, NodeSpec, Source
+from schnitzel_stream.nodes.base import Node, Source
+from schnitzel_stream.nodes.durable_sqlite import _schema as schema
+from schnitzel_stream.nodes.durable_sqlite._spec import QUEUE_ACK_SPEC, QUEUE_SINK_SPEC, QUEUE_SOURCE_SPEC
 from schnitzel_stream.packet import Packet
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ class QueueNodeSettings(NamedTuple):
     """The config of any of the three queue nodes, with the schemas' defaults applied.
 
     Each node's schema admits only the keys that apply to it; the rest keep the defaults of
-    the shared properties (``_durable_sqlite_schema``).
+    the shared properties (``durable_sqlite._schema``).
     """
 
     path: str
@@ -161,7 +162,8 @@ class SqliteQueueSink(_QueueHistograms, Node):
     ``not_accepted``) and ``process()`` returns.
     """
 
-    _PLUGIN = "sqlite_queue_sink"
+    SPEC = QUEUE_SINK_SPEC
+    _PLUGIN = SPEC.name
 
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
@@ -205,7 +207,8 @@ class SqliteQueueSource(_QueueHistograms, Source):
     by an earlier consumer, so after a crash every unacknowledged row comes again.
     """
 
-    _PLUGIN = "sqlite_queue_source"
+    SPEC = QUEUE_SOURCE_SPEC
+    _PLUGIN = SPEC.name
 
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
@@ -279,7 +282,8 @@ class SqliteQueueAckSink(_QueueHistograms, Node):
     ``nodes/_delivery``) is moved to the queue's dead letters instead, and not forwarded.
     """
 
-    _PLUGIN = "sqlite_queue_ack"
+    SPEC = QUEUE_ACK_SPEC
+    _PLUGIN = SPEC.name
 
     def __init__(self, *, node_id: str, config: Mapping[str, Any] | None = None) -> None:
         super().__init__(node_id=node_id, config=config)
@@ -350,47 +354,3 @@ class SqliteQueueAckSink(_QueueHistograms, Node):
 
     def metrics(self) -> dict[str, int]:
         return {**self._queue.metrics(), "ack_already_gone": self._already_gone}
-
-
-_QUEUE_PATH_CHECK = output_check("queue.path", side_files=True)
-
-SqliteQueueSink.SPEC = NodeSpec(
-    name="sqlite_queue_sink",
-    target="schnitzel_stream.nodes.durable_sqlite:SqliteQueueSink",
-    roles=frozenset({"sink", "node"}),
-    title="Durable queue sink (SQLite)",
-    description="Enqueue each packet into a durable SQLite queue that survives crashes and restarts.",
-    schema=schema.SINK,
-    check=_QUEUE_PATH_CHECK,
-    consumes=frozenset({ANY_KIND}),
-    produces=frozenset({ANY_KIND}),
-    portable=True,
-    blocking=True,
-)
-SqliteQueueSource.SPEC = NodeSpec(
-    name="sqlite_queue_source",
-    target="schnitzel_stream.nodes.durable_sqlite:SqliteQueueSource",
-    roles=frozenset({"source"}),
-    title="Durable queue source (SQLite)",
-    description="Lease packets from a durable SQLite queue, oldest first; acknowledge them with sqlite_queue_ack.",
-    schema=schema.SOURCE,
-    check=_QUEUE_PATH_CHECK,
-    produces=frozenset({ANY_KIND}),
-    portable=True,
-    blocking=True,
-)
-SqliteQueueAckSink.SPEC = NodeSpec(
-    name="sqlite_queue_ack",
-    target="schnitzel_stream.nodes.durable_sqlite:SqliteQueueAckSink",
-    roles=frozenset({"sink", "node"}),
-    title="Durable queue acknowledgement (SQLite)",
-    description="Acknowledge packets leased by sqlite_queue_source, removing them from the queue.",
-    schema=schema.ACK,
-    check=_QUEUE_PATH_CHECK,
-    consumes=frozenset({ANY_KIND}),
-    produces=frozenset({ANY_KIND}),
-    portable=True,
-    blocking=True,
-)
-
-SPECS: tuple[NodeSpec, ...] = (SqliteQueueSink.SPEC, SqliteQueueSource.SPEC, SqliteQueueAckSink.SPEC)

@@ -1,8 +1,8 @@
 """The config schemas of the durable queue nodes (``sqlite_queue_sink``/``_source``/``_ack``).
 
 The properties are shared: the same key means the same thing, with the same default, on
-every node that accepts it. ``QueueNodeSettings`` in ``durable_sqlite.py`` takes every
-default from here (:data:`ALL_KEYS`).
+every node that accepts it. ``QueueNodeSettings`` (``_nodes``) takes every default from
+here (:data:`ALL_KEYS`).
 """
 
 from __future__ import annotations
