@@ -42,12 +42,16 @@ class Edge(NamedTuple):
     position: int = 0
 
 
+#: The free-form ``config:`` of a graph that has none (read-only, so one object serves all).
+_NO_CONFIG: Mapping[str, Any] = MappingProxyType({})
+
+
 class _GraphFields(NamedTuple):
     nodes: tuple[NodeDecl, ...]
     edges: tuple[Edge, ...]
     version: int = 2
     source_file: str | None = None
-    config: Mapping[str, Any] = MappingProxyType({})
+    config: Mapping[str, Any] = _NO_CONFIG
     flow: Flow | None = None
 
 
@@ -67,7 +71,7 @@ class Graph(_GraphFields):
         edges: tuple[Edge, ...],
         version: int = 2,
         source_file: str | None = None,
-        config: Mapping[str, Any] = MappingProxyType({}),
+        config: Mapping[str, Any] = _NO_CONFIG,
         flow: Flow | None = None,
     ) -> Self:
         if flow is None:
